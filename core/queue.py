@@ -1,0 +1,168 @@
+"""The Postgres-backed run queue (procrastinate).
+
+Launching, deciding and rolling back enqueue an ``execute_run`` job; any
+number of ``python -m core worker`` processes on any number of machines
+take them. Jobs of one run share a procrastinate ``lock`` (the run id), so
+they execute one at a time and in order.
+
+A worker that dies (SIGKILL, lost machine) stops sending heartbeats; every
+live worker periodically asks procrastinate for jobs of silent workers and
+retries them, and the retried job continues the run from its last
+checkpoint (see :mod:`core.runner`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import threading
+from typing import Any
+
+import procrastinate
+from procrastinate import PsycopgConnector
+from procrastinate.schema import SchemaManager
+from psycopg import Connection
+from psycopg_pool import AsyncConnectionPool
+
+from core.config import load_settings
+
+log = logging.getLogger(__name__)
+
+QUEUE = "runs"
+TASK = "execute_run"
+
+_defer_app: procrastinate.App | None = None
+_defer_lock = threading.Lock()
+
+
+def ensure_queue_schema(conn: Connection) -> None:
+    """Install procrastinate's tables once (its schema file is not idempotent)."""
+    exists = conn.execute("SELECT to_regclass('procrastinate_jobs') AS t").fetchone()
+    if exists and exists["t"] is None:
+        with conn.transaction():
+            conn.execute(SchemaManager.get_schema())
+
+
+def _defer_app_opened() -> procrastinate.App:
+    """An app opened on the process pool, used only to enqueue jobs (sync)."""
+    global _defer_app
+    with _defer_lock:
+        if _defer_app is None:
+            from core.db import get_pool
+
+            app = procrastinate.App(connector=PsycopgConnector())
+            app.open(get_pool())
+            _defer_app = app
+        return _defer_app
+
+
+def reset() -> None:
+    """Forget the enqueueing app (the pool it used was closed)."""
+    global _defer_app
+    with _defer_lock:
+        _defer_app = None
+
+
+def enqueue(run_id: str, command: dict[str, Any], connection: Connection | None = None) -> int:
+    """Enqueue one step of a run; returns the job id.
+
+    Given ``connection``, the job row is written in that connection's open
+    transaction, so it lands together with the run's own rows or not at all.
+    """
+    app = _defer_app_opened()
+    deferrer = app.configure_task(TASK, queue=QUEUE, lock=str(run_id), connection=connection)
+    return deferrer.defer(run_id=str(run_id), command=command)
+
+
+def build_worker_app() -> procrastinate.App:
+    """The app a worker runs, with the run task registered."""
+    from core.runner import drive_run
+
+    app = procrastinate.App(connector=PsycopgConnector())
+
+    @app.task(
+        name=TASK,
+        queue=QUEUE,
+        pass_context=True,
+        # A failure to reach the database is worth retrying; a failing graph
+        # is recorded on the run by drive_run and never raises.
+        retry=procrastinate.RetryStrategy(max_attempts=10, wait=2),
+    )
+    def execute_run(context: procrastinate.JobContext, run_id: str, command: dict) -> None:
+        drive_run(run_id, command, worker=context.worker_name or "worker")
+
+    return app
+
+
+async def _recover_stalled(app: procrastinate.App, every: float, stalled_after: float) -> None:
+    """Retry jobs whose worker stopped sending heartbeats (it died)."""
+    while True:
+        try:
+            stalled = await app.job_manager.get_stalled_jobs(
+                queue=QUEUE, seconds_since_heartbeat=stalled_after
+            )
+            for job in stalled:
+                log.warning("job %s of run %s lost its worker; retrying", job.id, job.task_kwargs)
+                await app.job_manager.retry_job(job)
+            await app.job_manager.prune_stalled_workers(stalled_after)
+        except Exception:  # noqa: BLE001 - the database may be restarting; try again later
+            log.exception("stalled-job recovery failed; will retry")
+        await asyncio.sleep(every)
+
+
+async def run_worker_async(
+    concurrency: int = 1,
+    *,
+    name: str | None = None,
+    install_signal_handlers: bool = True,
+    stop_event: asyncio.Event | None = None,
+) -> None:
+    """Run a worker until stopped (signal, or ``stop_event`` when given)."""
+    from core.db import database_url, get_pool
+
+    settings = load_settings()
+    get_pool()  # migrates before taking jobs
+    url = database_url(settings)
+    name = name or f"{socket.gethostname()}:{os.getpid()}"
+    app = build_worker_app()
+    async with AsyncConnectionPool(url, min_size=1, max_size=concurrency + 3, open=False) as apool:
+        async with app.open_async(apool):
+            recovery = asyncio.create_task(
+                _recover_stalled(app, settings.heartbeat_seconds, settings.stalled_after_seconds)
+            )
+            worker = asyncio.create_task(
+                app.run_worker_async(
+                    queues=[QUEUE],
+                    concurrency=concurrency,
+                    name=name,
+                    install_signal_handlers=install_signal_handlers,
+                    update_heartbeat_interval=settings.heartbeat_seconds,
+                    stalled_worker_timeout=settings.stalled_after_seconds,
+                    fetch_job_polling_interval=1.0,
+                    abort_job_polling_interval=1.0,
+                    delete_jobs="successful",
+                )
+            )
+            waiters = [worker]
+            if stop_event is not None:
+                waiters.append(asyncio.create_task(stop_event.wait()))
+            try:
+                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                recovery.cancel()
+                if not worker.done():
+                    worker.cancel()
+                    await asyncio.gather(worker, return_exceptions=True)
+
+
+def start_worker_thread(concurrency: int = 1) -> threading.Thread:
+    """Run a worker in a daemon thread of this process (the embedded dashboard mode)."""
+
+    def target() -> None:
+        asyncio.run(run_worker_async(concurrency, install_signal_handlers=False, name="embedded"))
+
+    thread = threading.Thread(target=target, name="lgops-worker", daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,163 @@
+"""Drive one step of a run inside a worker: from where it stands to its next stop.
+
+A step is idempotent with respect to the checkpoint: it always continues the
+thread from its latest checkpoint, so a job retried after its worker died
+picks up where the dead worker's last checkpoint left off instead of starting
+over. The initial input is passed only when the thread has no checkpoint yet,
+and a resume value only while its interrupt is still pending.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from typing import Any
+
+from langgraph.types import Command
+
+from core import runs
+from core.checkpointer import make_checkpointer
+from core.events import EVENT_KEY
+from core.registry import get_workflow
+from core.runs import RunStatus
+
+log = logging.getLogger(__name__)
+
+CANCEL_POLL_SECONDS = 0.5
+SUMMARY_CHARS = 300
+
+
+def _summary(value: Any) -> Any:
+    """A short, JSON-safe preview of what a node wrote."""
+    if isinstance(value, dict):
+        return {str(k): _preview(v) for k, v in list(value.items())[:20]}
+    return _preview(value)
+
+
+def _preview(value: Any) -> Any:
+    if isinstance(value, (int, float, bool)) or value is None:
+        return value
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= SUMMARY_CHARS else text[:SUMMARY_CHARS] + "…"
+
+
+def _branch_of(task_input: Any) -> str | None:
+    """The Send branch a task works on, when its input names one."""
+    if isinstance(task_input, dict):
+        for key in ("branch_id", "branch", "worker_id", "processor"):
+            if isinstance(task_input.get(key), str):
+                return task_input[key]
+    return None
+
+
+class _Recorder:
+    """Turns LangGraph stream chunks into rows of run_events."""
+
+    def __init__(self, run_id: str) -> None:
+        self.run_id = run_id
+        self.started: dict[str, float] = {}
+
+    def __call__(self, mode: str, chunk: Any) -> None:
+        if mode == "custom" and isinstance(chunk, dict) and EVENT_KEY in chunk:
+            data = {k: v for k, v in chunk.items() if k != EVENT_KEY}
+            runs.record_event(self.run_id, chunk[EVENT_KEY], node=data.get("node"), data=data)
+        elif mode == "tasks" and isinstance(chunk, dict):
+            self._task(chunk)
+
+    def _task(self, chunk: dict[str, Any]) -> None:
+        task_id, node = chunk.get("id"), chunk.get("name")
+        if "result" not in chunk and "error" not in chunk:  # task start
+            self.started[task_id] = time.monotonic()
+            data = {"triggers": list(chunk.get("triggers") or [])}
+            branch = _branch_of(chunk.get("input"))
+            if branch:
+                data["branch"] = branch
+            runs.record_event(self.run_id, "node_start", node=node, task_id=task_id, data=data)
+            return
+        began = self.started.pop(task_id, None)
+        duration = (time.monotonic() - began) * 1000 if began is not None else None
+        if chunk.get("interrupts"):
+            kind, data = "node_interrupt", {"interrupts": [i.get("id") for i in chunk["interrupts"]]}
+        elif chunk.get("error"):
+            kind, data = "node_error", {"error": _preview(str(chunk["error"]))}
+        else:
+            kind, data = "node_end", {"wrote": _summary(chunk.get("result"))}
+        runs.record_event(self.run_id, kind, node=node, task_id=task_id, duration_ms=duration, data=data)
+
+
+def _step_input(graph: Any, config: dict, run: runs.Run, command: dict[str, Any]) -> Any:
+    """What to feed the graph so the step continues from the latest checkpoint."""
+    state = graph.get_state(config)
+    if state.created_at is None:  # no checkpoint yet: a fresh start
+        return run.input
+    if command.get("kind") == "resume":
+        pending = {i.id for i in state.interrupts}
+        if command.get("interrupt_id") in pending:
+            return Command(resume={command["interrupt_id"]: command.get("response")})
+    return None  # continue (a retried job, a rollback fork, or an already-applied resume)
+
+
+def _pending_interrupts(state: Any) -> list[dict[str, Any]]:
+    pending = []
+    for task in state.tasks:
+        for intr in task.interrupts:
+            pending.append({"interrupt_id": intr.id, "node": task.name, "payload": intr.value})
+    return pending
+
+
+def _one_line(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}".strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:500]
+
+
+def drive_run(run_id: str, command: dict[str, Any], *, worker: str = "worker") -> RunStatus | None:
+    """Execute a run until it is interrupted, finishes, fails or is cancelled.
+
+    Returns the status it reached (None when there was nothing to do).
+    """
+    run = runs.mark_running(run_id, worker)
+    if run is None:
+        log.info("run %s is not runnable (cancelled or finished); skipping", run_id)
+        return None
+    runs.record_event(run_id, "step_start", data={"command": command.get("kind"), "worker": worker})
+    spec = get_workflow(run.workflow_id)
+    graph = spec.build_graph().compile(checkpointer=make_checkpointer())
+    config = {"configurable": {"thread_id": run_id}, "recursion_limit": 200}
+    recorder = _Recorder(run_id)
+    try:
+        step_input = _step_input(graph, config, run, command)
+        next_poll = time.monotonic() + CANCEL_POLL_SECONDS
+        for mode, chunk in graph.stream(step_input, config, stream_mode=["tasks", "custom"]):
+            recorder(mode, chunk)
+            if time.monotonic() >= next_poll:
+                next_poll = time.monotonic() + CANCEL_POLL_SECONDS
+                if runs.status_of(run_id) == RunStatus.CANCELLED:
+                    runs.record_event(run_id, "cancelled", data={"worker": worker})
+                    return RunStatus.CANCELLED
+        state = graph.get_state(config)
+    except Exception as exc:  # noqa: BLE001 - any failure of the graph is the run's failure
+        if _is_database_error(exc):
+            raise  # infrastructure, not the run: let the queue retry the job
+        runs.record_event(run_id, "error", data={"error": _one_line(exc), "traceback": traceback.format_exc()[-4000:]})
+        runs.mark_finished(run_id, RunStatus.FAILED, _one_line(exc))
+        return RunStatus.FAILED
+    pending = _pending_interrupts(state)
+    checkpoint_id = state.config["configurable"].get("checkpoint_id")
+    if pending:
+        runs.mark_interrupted(run_id, pending, checkpoint_id)
+        runs.record_event(run_id, "interrupted", data={"interrupts": [p["interrupt_id"] for p in pending]})
+        return RunStatus.INTERRUPTED
+    if state.next:
+        # Stopped without an interrupt (e.g. cancelled mid-step): leave it to the next job.
+        return None
+    runs.mark_finished(run_id, RunStatus.SUCCEEDED)
+    runs.record_event(run_id, "finished", data={"checkpoint_id": checkpoint_id})
+    return RunStatus.SUCCEEDED
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    import psycopg
+    import psycopg_pool
+
+    return isinstance(exc, (psycopg.OperationalError, psycopg_pool.PoolTimeout))

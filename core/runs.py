@@ -1,0 +1,707 @@
+"""The run service: the one module that owns the run lifecycle and its tables.
+
+Lifecycle::
+
+    queued → running → interrupted → (decision) queued → running → ...
+                     → succeeded | failed | cancelled
+
+Every operator action (launch, decide, roll back, cancel) runs in one
+transaction that locks the run row, checks the state allows it, writes the
+change and its audit-log row, and enqueues the worker job, so an action either
+happens completely or not at all, and of two simultaneous actions on the same
+run exactly one wins (the other gets :class:`~core.errors.Conflict`).
+The worker reports progress back through the ``record_*`` / ``mark_*``
+functions below; the dashboard and CLI only read and call this module.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from psycopg import Connection
+from psycopg.types.json import Jsonb
+
+from core import queue
+from core.db import get_pool
+from core.errors import BadInput, Conflict, NotFound
+from core.interrupts import ACTIONS, allowed_actions, response_for
+from core.registry import get_workflow
+
+
+class RunStatus(StrEnum):
+    """Where a run is in its lifecycle."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    INTERRUPTED = "interrupted"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        """True for the three terminal states."""
+        return self in (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)
+
+
+STATUSES = tuple(s.value for s in RunStatus)
+SORTABLE = {"created_at", "updated_at", "status", "workflow_id"}
+MAX_INPUT_BYTES = 1_000_000
+
+
+@dataclass(frozen=True)
+class Run:
+    """One row of ``runs``."""
+
+    id: str
+    workflow_id: str
+    status: RunStatus
+    input: dict[str, Any]
+    priority: str
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    error: str | None
+    attempts: int
+    worker: str | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Run:
+        """Build from a dict row of ``runs``."""
+        return cls(
+            id=str(row["id"]),
+            workflow_id=row["workflow_id"],
+            status=RunStatus(row["status"]),
+            input=row["input"],
+            priority=row["priority"],
+            created_by=row["created_by"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            started_at=row["started_at"],
+            finished_at=row["finished_at"],
+            error=row["error"],
+            attempts=row["attempts"],
+            worker=row["worker"],
+        )
+
+
+@dataclass(frozen=True)
+class Event:
+    """One row of ``run_events``."""
+
+    id: int
+    run_id: str
+    at: datetime
+    kind: str
+    node: str | None
+    task_id: str | None
+    duration_ms: float | None
+    data: dict[str, Any]
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Event:
+        """Build from a dict row of ``run_events``."""
+        return cls(
+            id=row["id"],
+            run_id=str(row["run_id"]),
+            at=row["at"],
+            kind=row["kind"],
+            node=row["node"],
+            task_id=row["task_id"],
+            duration_ms=row["duration_ms"],
+            data=row["data"],
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain dict for pure functions in workflows (live progress, charts)."""
+        return {
+            "id": self.id,
+            "at": self.at,
+            "kind": self.kind,
+            "node": self.node,
+            "task_id": self.task_id,
+            "duration_ms": self.duration_ms,
+            "data": self.data,
+        }
+
+
+@dataclass(frozen=True)
+class PendingInterrupt:
+    """An interrupt waiting for an operator (or one already decided)."""
+
+    run_id: str
+    interrupt_id: str
+    node: str | None
+    payload: Any
+    status: str
+    created_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    response: Any
+    workflow_id: str | None = None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> PendingInterrupt:
+        """Build from a dict row of ``interrupts`` (optionally joined with runs)."""
+        return cls(
+            run_id=str(row["run_id"]),
+            interrupt_id=row["interrupt_id"],
+            node=row["node"],
+            payload=row["payload"],
+            status=row["status"],
+            created_at=row["created_at"],
+            decided_by=row["decided_by"],
+            decided_at=row["decided_at"],
+            response=row["response"],
+            workflow_id=row.get("workflow_id"),
+        )
+
+    @property
+    def actions(self) -> list[str]:
+        """The operator actions this interrupt allows."""
+        return allowed_actions(self.payload)
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One row of ``audit_log``."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    run_id: str | None
+    checkpoint_id: str | None
+    interrupt_id: str | None
+    reason: str | None
+    details: dict[str, Any]
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> AuditEntry:
+        """Build from a dict row of ``audit_log``."""
+        return cls(
+            id=row["id"],
+            at=row["at"],
+            actor=row["actor"],
+            action=row["action"],
+            run_id=str(row["run_id"]) if row["run_id"] else None,
+            checkpoint_id=row["checkpoint_id"],
+            interrupt_id=row["interrupt_id"],
+            reason=row["reason"],
+            details=row["details"],
+        )
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def parse_run_id(run_id: str) -> str:
+    """Normalise a run id; a malformed one is bad input, not a missing run."""
+    try:
+        return str(uuid.UUID(str(run_id).strip()))
+    except (ValueError, AttributeError):
+        raise BadInput(f"{str(run_id)[:80]!r} is not a run id") from None
+
+
+@contextmanager
+def _transaction() -> Iterator[Connection]:
+    with get_pool().connection() as conn, conn.transaction():
+        yield conn
+
+
+def _lock_run(conn: Connection, run_id: str) -> Run:
+    row = conn.execute("SELECT * FROM runs WHERE id = %s FOR UPDATE", (run_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"no run {run_id}")
+    return Run.from_row(row)
+
+
+def _audit(
+    conn: Connection,
+    actor: str,
+    action: str,
+    run_id: str | None = None,
+    *,
+    checkpoint_id: str | None = None,
+    interrupt_id: str | None = None,
+    reason: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    conn.execute(
+        "INSERT INTO audit_log (actor, action, run_id, checkpoint_id, interrupt_id, reason, details)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+        (actor, action, run_id, checkpoint_id, interrupt_id, reason, Jsonb(details or {})),
+    )
+
+
+def _check_actor(actor: str) -> str:
+    actor = (actor or "").strip()
+    if not actor:
+        raise BadInput("an action needs an actor (who is doing it)")
+    return actor[:200]
+
+
+def _json_size_ok(value: Any, what: str) -> None:
+    try:
+        size = len(json.dumps(value))
+    except (TypeError, ValueError) as exc:
+        raise BadInput(f"{what} is not JSON-serialisable: {exc}") from None
+    if size > MAX_INPUT_BYTES:
+        raise BadInput(f"{what} is {size} bytes; the limit is {MAX_INPUT_BYTES}")
+
+
+# ---------------------------------------------------------------- actions
+
+
+def launch(
+    workflow_id: str,
+    raw_input: dict[str, Any] | None = None,
+    *,
+    actor: str,
+    sample: str | None = None,
+    priority: str | None = None,
+) -> Run:
+    """Validate an input and enqueue a new run; nothing is written if it is invalid."""
+    actor = _check_actor(actor)
+    spec = get_workflow(workflow_id)
+    if raw_input is None:
+        raw_input = spec.load_sample(sample)
+    _json_size_ok(raw_input, "input")
+    graph_input = spec.validate_input(raw_input)
+    priority = (priority or spec.priority).upper()
+    if priority not in ("LOW", "MEDIUM", "HIGH", "CRITICAL"):
+        raise BadInput(f"priority must be LOW, MEDIUM, HIGH or CRITICAL, not {priority!r}")
+    run_id = str(uuid.uuid4())
+    with _transaction() as conn:
+        row = conn.execute(
+            "INSERT INTO runs (id, workflow_id, status, input, priority, created_by)"
+            " VALUES (%s, %s, 'queued', %s, %s, %s) RETURNING *",
+            (run_id, spec.id, Jsonb(graph_input), priority, actor),
+        ).fetchone()
+        _audit(conn, actor, "launch", run_id, details={"workflow_id": spec.id, "sample": sample})
+        queue.enqueue(run_id, {"kind": "start"}, connection=conn)
+    return Run.from_row(row)
+
+
+def decide(
+    run_id: str,
+    action: str,
+    *,
+    actor: str,
+    payload: Any = None,
+    comment: str | None = None,
+    interrupt_id: str | None = None,
+) -> PendingInterrupt:
+    """Decide a pending interrupt and resume the run in the background.
+
+    Raises Conflict when the run is not waiting for an operator or the
+    interrupt was already decided, so of two simultaneous decisions one wins.
+    """
+    actor = _check_actor(actor)
+    run_id = parse_run_id(run_id)
+    if action not in ACTIONS:
+        raise BadInput(f"action must be one of {', '.join(ACTIONS)}, not {action!r}")
+    if action == "edit" and not isinstance(payload, dict):
+        raise BadInput("edit needs a JSON object payload with the edited arguments")
+    if comment is not None and len(comment) > 10_000:
+        raise BadInput("comment is longer than 10,000 characters")
+    _json_size_ok(payload, "payload")
+    with _transaction() as conn:
+        run = _lock_run(conn, run_id)
+        pending = [
+            PendingInterrupt.from_row(r)
+            for r in conn.execute(
+                "SELECT * FROM interrupts WHERE run_id = %s AND status = 'pending' ORDER BY id",
+                (run_id,),
+            )
+        ]
+        if run.status != RunStatus.INTERRUPTED or not pending:
+            decided = interrupt_id and conn.execute(
+                "SELECT decided_by FROM interrupts WHERE run_id = %s AND interrupt_id = %s"
+                " AND status = 'decided' ORDER BY id DESC LIMIT 1",
+                (run_id, interrupt_id),
+            ).fetchone()
+            if decided:
+                raise Conflict(f"interrupt {interrupt_id} was already decided by {decided['decided_by']}")
+            raise Conflict(f"run {run_id} is {run.status.value}, not waiting for an operator")
+        if interrupt_id is None:
+            if len(pending) > 1:
+                ids = ", ".join(p.interrupt_id for p in pending)
+                raise BadInput(f"run has {len(pending)} pending interrupts ({ids}); name one")
+            target = pending[0]
+        else:
+            matches = [p for p in pending if p.interrupt_id == interrupt_id]
+            if not matches:
+                raise NotFound(f"run {run_id} has no pending interrupt {interrupt_id}")
+            target = matches[0]
+        if action not in target.actions:
+            raise BadInput(f"this interrupt allows {', '.join(target.actions)}; not {action}")
+        response = response_for(action, payload, comment)
+        conn.execute(
+            "UPDATE interrupts SET status = 'decided', decided_by = %s, decided_at = now(),"
+            " response = %s WHERE run_id = %s AND interrupt_id = %s AND status = 'pending'",
+            (actor, Jsonb(response), run_id, target.interrupt_id),
+        )
+        conn.execute(
+            "UPDATE runs SET status = 'queued', updated_at = now() WHERE id = %s", (run_id,)
+        )
+        _audit(
+            conn,
+            actor,
+            f"decide:{action}",
+            run_id,
+            interrupt_id=target.interrupt_id,
+            reason=comment,
+            details={"node": target.node, "payload": payload},
+        )
+        queue.enqueue(
+            run_id,
+            {"kind": "resume", "interrupt_id": target.interrupt_id, "response": response},
+            connection=conn,
+        )
+    return target
+
+
+def cancel(run_id: str, *, actor: str, reason: str | None = None) -> Run:
+    """Cancel a run that has not finished; a running step stops at its next event."""
+    actor = _check_actor(actor)
+    run_id = parse_run_id(run_id)
+    with _transaction() as conn:
+        run = _lock_run(conn, run_id)
+        if run.status.finished:
+            raise Conflict(f"run {run_id} already {run.status.value}")
+        row = conn.execute(
+            "UPDATE runs SET status = 'cancelled', finished_at = now(), updated_at = now()"
+            " WHERE id = %s RETURNING *",
+            (run_id,),
+        ).fetchone()
+        conn.execute(
+            "UPDATE interrupts SET status = 'superseded' WHERE run_id = %s AND status = 'pending'",
+            (run_id,),
+        )
+        _audit(conn, actor, "cancel", run_id, reason=reason, details={"from": run.status.value})
+    return Run.from_row(row)
+
+
+def rollback(run_id: str, checkpoint_id: str, *, actor: str, reason: str | None = None) -> str:
+    """Fork the run from an earlier checkpoint and continue it from there.
+
+    The fork checkpoint, the status change, the audit row and the job are
+    written in one transaction. A run that is queued or running is refused:
+    a rollback is never interleaved with a step in progress.
+    Returns the id of the new (fork) checkpoint.
+    """
+    from langgraph.checkpoint.postgres import PostgresSaver
+
+    actor = _check_actor(actor)
+    run_id = parse_run_id(run_id)
+    checkpoint_id = str(checkpoint_id).strip()
+    if not checkpoint_id or len(checkpoint_id) > 64:
+        raise BadInput("checkpoint id is empty or too long")
+    with _transaction() as conn:
+        run = _lock_run(conn, run_id)
+        if run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
+            raise Conflict(f"run {run_id} is {run.status.value}; roll back once it has stopped")
+        exists = conn.execute(
+            "SELECT 1 FROM checkpoints WHERE thread_id = %s AND checkpoint_ns = ''"
+            " AND checkpoint_id = %s",
+            (run_id, checkpoint_id),
+        ).fetchone()
+        if not exists:
+            raise NotFound(f"run {run_id} has no checkpoint {checkpoint_id}")
+        graph = get_workflow(run.workflow_id).build_graph().compile(
+            checkpointer=PostgresSaver(conn)
+        )
+        target = {"configurable": {"thread_id": run_id, "checkpoint_ns": "", "checkpoint_id": checkpoint_id}}
+        fork = graph.update_state(target, None)
+        fork_id = fork["configurable"]["checkpoint_id"]
+        conn.execute(
+            "UPDATE interrupts SET status = 'superseded' WHERE run_id = %s AND status = 'pending'",
+            (run_id,),
+        )
+        conn.execute(
+            "UPDATE runs SET status = 'queued', finished_at = NULL, error = NULL,"
+            " updated_at = now() WHERE id = %s",
+            (run_id,),
+        )
+        _audit(
+            conn,
+            actor,
+            "rollback",
+            run_id,
+            checkpoint_id=checkpoint_id,
+            reason=reason,
+            details={"fork_checkpoint_id": fork_id, "from_status": run.status.value},
+        )
+        queue.enqueue(run_id, {"kind": "continue"}, connection=conn)
+    return fork_id
+
+
+# ---------------------------------------------------------------- reads
+
+
+def get_run(run_id: str) -> Run:
+    """One run by id."""
+    run_id = parse_run_id(run_id)
+    with get_pool().connection() as conn:
+        row = conn.execute("SELECT * FROM runs WHERE id = %s", (run_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"no run {run_id}")
+    return Run.from_row(row)
+
+
+def list_runs(
+    *,
+    status: str | list[str] | None = None,
+    workflow_id: str | None = None,
+    search: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    sort: str = "created_at",
+    descending: bool = True,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[Run]:
+    """A page of runs, filtered and sorted on indexed columns."""
+    statuses = [status] if isinstance(status, str) else list(status or [])
+    for s in statuses:
+        if s not in STATUSES:
+            raise BadInput(f"status must be one of {', '.join(STATUSES)}, not {s!r}")
+    if sort not in SORTABLE:
+        raise BadInput(f"sort must be one of {', '.join(sorted(SORTABLE))}")
+    if not 1 <= limit <= 1000:
+        raise BadInput("limit must be between 1 and 1000")
+    if offset < 0:
+        raise BadInput("offset must not be negative")
+    where, params = _run_filters(statuses, workflow_id, search, since, until)
+    direction = "DESC" if descending else "ASC"
+    sql = (
+        f"SELECT * FROM runs {where} ORDER BY {sort} {direction}, id {direction}"
+        " LIMIT %s OFFSET %s"
+    )
+    with get_pool().connection() as conn:
+        rows = conn.execute(sql, (*params, limit, offset)).fetchall()
+    return [Run.from_row(r) for r in rows]
+
+
+def _run_filters(
+    statuses: list[str],
+    workflow_id: str | None,
+    search: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if statuses:
+        clauses.append("status = ANY(%s)")
+        params.append(statuses)
+    if workflow_id:
+        clauses.append("workflow_id = %s")
+        params.append(workflow_id)
+    if search:
+        text = search.strip().lower()
+        if len(text) > 64:
+            raise BadInput("search text is longer than 64 characters")
+        try:
+            clauses.append("id = %s")
+            params.append(str(uuid.UUID(text)))
+        except ValueError:
+            # A prefix of the id: compare as text on the indexed uuid's string form.
+            clauses.append("id::text LIKE %s")
+            params.append(text.replace("\\", "").replace("%", "").replace("_", "") + "%")
+    if since:
+        clauses.append("created_at >= %s")
+        params.append(since)
+    if until:
+        clauses.append("created_at < %s")
+        params.append(until)
+    return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def count_runs(**filters: Any) -> int:
+    """How many runs match the same filters as :func:`list_runs`."""
+    statuses = filters.get("status")
+    statuses = [statuses] if isinstance(statuses, str) else list(statuses or [])
+    where, params = _run_filters(
+        statuses, filters.get("workflow_id"), filters.get("search"), filters.get("since"), filters.get("until")
+    )
+    with get_pool().connection() as conn:
+        return conn.execute(f"SELECT count(*) AS n FROM runs {where}", params).fetchone()["n"]
+
+
+def counts_by_status() -> dict[str, int]:
+    """Number of runs in each status (every status present, zeros included)."""
+    with get_pool().connection() as conn:
+        rows = conn.execute("SELECT status, count(*) AS n FROM runs GROUP BY status").fetchall()
+    counts = dict.fromkeys(STATUSES, 0)
+    counts.update({r["status"]: r["n"] for r in rows})
+    return counts
+
+
+def events(run_id: str, *, after_id: int = 0, limit: int = 5000) -> list[Event]:
+    """A run's events in arrival order, from ``after_id`` on (for live polling)."""
+    run_id = parse_run_id(run_id)
+    with get_pool().connection() as conn:
+        rows = conn.execute(
+            "SELECT * FROM run_events WHERE run_id = %s AND id > %s ORDER BY id LIMIT %s",
+            (run_id, after_id, limit),
+        ).fetchall()
+    return [Event.from_row(r) for r in rows]
+
+
+def interrupts(run_id: str, *, pending_only: bool = True) -> list[PendingInterrupt]:
+    """A run's interrupts, oldest first."""
+    run_id = parse_run_id(run_id)
+    only = "AND status = 'pending'" if pending_only else ""
+    with get_pool().connection() as conn:
+        rows = conn.execute(
+            f"SELECT * FROM interrupts WHERE run_id = %s {only} ORDER BY id", (run_id,)
+        ).fetchall()
+    return [PendingInterrupt.from_row(r) for r in rows]
+
+
+def inbox(*, workflow_id: str | None = None, limit: int = 100, offset: int = 0) -> list[PendingInterrupt]:
+    """Every interrupt waiting for an operator, across runs, oldest first."""
+    with get_pool().connection() as conn:
+        rows = conn.execute(
+            "SELECT i.*, r.workflow_id FROM interrupts i JOIN runs r ON r.id = i.run_id"
+            " WHERE i.status = 'pending' AND r.status = 'interrupted'"
+            " AND (%s::text IS NULL OR r.workflow_id = %s)"
+            " ORDER BY i.created_at, i.id LIMIT %s OFFSET %s",
+            (workflow_id, workflow_id, limit, offset),
+        ).fetchall()
+    return [PendingInterrupt.from_row(r) for r in rows]
+
+
+def routing_decisions(run_id: str) -> list[dict[str, Any]]:
+    """Routing decisions made inside a run, with context and explanation."""
+    run_id = parse_run_id(run_id)
+    with get_pool().connection() as conn:
+        return conn.execute(
+            "SELECT id, node, at, chosen, context, explanation FROM decisions"
+            " WHERE run_id = %s ORDER BY id",
+            (run_id,),
+        ).fetchall()
+
+
+def audit_log(
+    *,
+    run_id: str | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> list[AuditEntry]:
+    """Audit entries, newest first, filtered."""
+    run = parse_run_id(run_id) if run_id else None
+    with get_pool().connection() as conn:
+        rows = conn.execute(
+            "SELECT * FROM audit_log WHERE (%s::uuid IS NULL OR run_id = %s::uuid)"
+            " AND (%s::text IS NULL OR actor = %s) AND (%s::text IS NULL OR action LIKE %s)"
+            " ORDER BY at DESC, id DESC LIMIT %s OFFSET %s",
+            (run, run, actor, actor, action, f"{action}%" if action else None, limit, offset),
+        ).fetchall()
+    return [AuditEntry.from_row(r) for r in rows]
+
+
+# ------------------------------------------------------- worker reporting
+
+
+def mark_running(run_id: str, worker: str) -> Run | None:
+    """Claim a run for a worker step; None when it was cancelled or finished meanwhile."""
+    with get_pool().connection() as conn:
+        row = conn.execute(
+            "UPDATE runs SET status = 'running', started_at = coalesce(started_at, now()),"
+            " attempts = attempts + 1, worker = %s, updated_at = now()"
+            " WHERE id = %s AND status IN ('queued', 'running') RETURNING *",
+            (worker, run_id),
+        ).fetchone()
+    return Run.from_row(row) if row else None
+
+
+def status_of(run_id: str) -> RunStatus:
+    """The current status (cheap; polled by the worker to notice cancellation)."""
+    with get_pool().connection() as conn:
+        row = conn.execute("SELECT status FROM runs WHERE id = %s", (run_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"no run {run_id}")
+    return RunStatus(row["status"])
+
+
+def record_event(
+    run_id: str,
+    kind: str,
+    *,
+    node: str | None = None,
+    task_id: str | None = None,
+    duration_ms: float | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Store one event now, so it is visible while the run goes on."""
+    data = data or {}
+    with get_pool().connection() as conn, conn.transaction():
+        conn.execute(
+            "INSERT INTO run_events (run_id, kind, node, task_id, duration_ms, data)"
+            " VALUES (%s, %s, %s, %s, %s, %s)",
+            (run_id, kind, node, task_id, duration_ms, Jsonb(data)),
+        )
+        if kind == "routing_decision":
+            explanation = data.get("explanation") or {}
+            conn.execute(
+                "INSERT INTO decisions (run_id, node, chosen, context, explanation)"
+                " VALUES (%s, %s, %s, %s, %s)",
+                (
+                    run_id,
+                    data.get("node") or node,
+                    explanation.get("chosen") if isinstance(explanation, dict) else None,
+                    Jsonb(data.get("context") or {}),
+                    Jsonb(explanation),
+                ),
+            )
+
+
+def mark_interrupted(run_id: str, pending: list[dict[str, Any]], checkpoint_id: str | None) -> None:
+    """The step ended at interrupts: store them (once each) and wait for an operator."""
+    current = [p["interrupt_id"] for p in pending]
+    with get_pool().connection() as conn, conn.transaction():
+        conn.execute(
+            "UPDATE interrupts SET status = 'superseded' WHERE run_id = %s AND status = 'pending'"
+            " AND NOT (interrupt_id = ANY(%s))",
+            (run_id, current),
+        )
+        for p in pending:
+            conn.execute(
+                "INSERT INTO interrupts (run_id, interrupt_id, node, payload, checkpoint_id)"
+                " VALUES (%s, %s, %s, %s, %s)"
+                " ON CONFLICT (run_id, interrupt_id) WHERE status = 'pending' DO NOTHING",
+                (run_id, p["interrupt_id"], p.get("node"), Jsonb(p["payload"]), checkpoint_id),
+            )
+        conn.execute(
+            "UPDATE runs SET status = 'interrupted', updated_at = now()"
+            " WHERE id = %s AND status = 'running'",
+            (run_id,),
+        )
+
+
+def mark_finished(run_id: str, status: RunStatus, error: str | None = None) -> None:
+    """The run reached its end (or failed); a cancelled run stays cancelled."""
+    with get_pool().connection() as conn, conn.transaction():
+        conn.execute(
+            "UPDATE runs SET status = %s, error = %s, finished_at = now(), updated_at = now()"
+            " WHERE id = %s AND status = 'running'",
+            (status.value, error, run_id),
+        )
+        conn.execute(
+            "UPDATE interrupts SET status = 'superseded' WHERE run_id = %s AND status = 'pending'",
+            (run_id,),
+        )

