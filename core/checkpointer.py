@@ -11,14 +11,32 @@ import os
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.postgres import PostgresSaver
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+from psycopg import Connection
 from psycopg_pool import ConnectionPool
 
-_memory = InMemorySaver()
+
+def strict_serde() -> JsonPlusSerializer:
+    """Checkpoint (de)serialisation restricted to LangGraph's safe types.
+
+    ``allowed_msgpack_modules=None`` is LangGraph's strict msgpack mode: a
+    checkpoint row naming any other Python type is refused on load instead of
+    importing and calling it, so a tampered database cannot run code here.
+    """
+    return JsonPlusSerializer(pickle_fallback=False, allowed_msgpack_modules=None)
+
+
+_memory = InMemorySaver(serde=strict_serde())
 
 
 def setup_checkpointer(pool: ConnectionPool) -> None:
     """Create or upgrade LangGraph's checkpoint tables (idempotent)."""
     PostgresSaver(pool).setup()
+
+
+def postgres_saver(conn: ConnectionPool | Connection) -> PostgresSaver:
+    """A Postgres saver with the strict serializer, on a pool or one connection."""
+    return PostgresSaver(conn, serde=strict_serde())
 
 
 def make_checkpointer(pool: ConnectionPool | None = None) -> BaseCheckpointSaver:
@@ -29,4 +47,4 @@ def make_checkpointer(pool: ConnectionPool | None = None) -> BaseCheckpointSaver
         from core.db import get_pool
 
         pool = get_pool()
-    return PostgresSaver(pool)
+    return postgres_saver(pool)

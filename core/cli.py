@@ -2,7 +2,7 @@
 
 Data goes to stdout (only JSON with ``--json``), messages to stderr, one line
 each. Exit codes: 0 ok, 1 failure, 2 bad input, 3 conflict, 4 not found,
-5 forbidden.
+5 forbidden (role or read-only mode).
 """
 
 from __future__ import annotations
@@ -52,7 +52,9 @@ def _parse_json(text: str, what: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise BadInput(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        raise BadInput(
+            f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
 
 
 def _actor() -> str:
@@ -135,7 +137,9 @@ def cmd_show(args: argparse.Namespace) -> int:
     run = runs.get_run(args.run_id)
     pending = runs.interrupts(run.id)
     state = checkpoints.current_state(run.id)
-    timeline = [e.as_dict() for e in runs.events(run.id) if e.kind in ("node_end", "node_error", "node_interrupt")]
+    timeline = [
+        e.as_dict() for e in runs.events(run.id) if e.kind in ("node_end", "node_error", "node_interrupt")
+    ]
     data = {
         "run": run,
         "pending_interrupts": [
@@ -174,7 +178,11 @@ def cmd_decide(args: argparse.Namespace) -> int:
         comment=args.comment,
         interrupt_id=args.interrupt,
     )
-    result: dict[str, Any] = {"run_id": decided.run_id, "interrupt_id": decided.interrupt_id, "action": args.action}
+    result: dict[str, Any] = {
+        "run_id": decided.run_id,
+        "interrupt_id": decided.interrupt_id,
+        "action": args.action,
+    }
     if args.wait:
         result["status"] = _wait(decided.run_id).status.value
     _emit(args, result, lambda: " ".join(str(v) for v in result.values()))
@@ -188,12 +196,14 @@ def cmd_history(args: argparse.Namespace) -> int:
     _emit(
         args,
         [checkpoints.as_dict(r) for r in rows],
-        lambda: "\n".join(
-            f"{r.checkpoint_id}  step {r.step if r.step is not None else '-':>3}  {r.source or '-':<7}"
-            f"  {'fork ' if r.branch else 'head '} next={','.join(r.next) or '-'}  {r.created_at or ''}"
-            for r in rows
-        )
-        or "no checkpoints",
+        lambda: (
+            "\n".join(
+                f"{r.checkpoint_id}  step {r.step if r.step is not None else '-':>3}  {r.source or '-':<7}"
+                f"  {'fork ' if r.branch else 'head '} next={','.join(r.next) or '-'}  {r.created_at or ''}"
+                for r in rows
+            )
+            or "no checkpoints"
+        ),
     )
     return 0
 
@@ -229,6 +239,68 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_roles(args: argparse.Namespace) -> int:
+    from core import auth
+
+    if args.identity is not None:
+        if args.role is None:
+            raise BadInput("give the role to grant: roles IDENTITY ROLE")
+        role = auth.set_role(args.identity, args.role, actor=_actor())
+        result: Any = {"identity": args.identity, "role": role.name.lower()}
+        _emit(args, result, lambda: f"{args.identity} is now {role.name.lower()}")
+        return 0
+    me = _actor()
+    rows = auth.list_roles()
+    data = {
+        "you": me,
+        "your_role": auth.role_of(me).name.lower(),
+        "read_only": auth.read_only(),
+        "granted": rows,
+    }
+    lines = [f"you are {me} ({data['your_role']}){' — read-only mode' if data['read_only'] else ''}"]
+    lines += [f"{r['actor']:<40} {r['role']:<9} by {r['updated_by']}" for r in rows]
+    _emit(args, data, lambda: "\n".join(lines))
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from core import runs
+
+    rows = runs.audit_log(run_id=args.run, actor=args.actor, action=args.action, limit=args.limit)
+    if args.csv:
+        import csv
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(
+            ["at", "actor", "action", "run_id", "checkpoint_id", "interrupt_id", "reason", "details"]
+        )
+        for r in rows:
+            writer.writerow(
+                [
+                    r.at.isoformat(),
+                    r.actor,
+                    r.action,
+                    r.run_id or "",
+                    r.checkpoint_id or "",
+                    r.interrupt_id or "",
+                    r.reason or "",
+                    json.dumps(r.details),
+                ]
+            )
+        return 0
+    _emit(
+        args,
+        rows,
+        lambda: (
+            "\n".join(
+                f"{r.at:%Y-%m-%d %H:%M:%S}  {r.actor:<24} {r.action:<16} {r.run_id or ''}" for r in rows
+            )
+            or "no audit entries"
+        ),
+    )
+    return 0
+
+
 # -------------------------------------------------------------- parsers
 
 
@@ -256,7 +328,9 @@ def configure_launch_parser(sub: argparse._SubParsersAction) -> None:
 
 def configure_runs_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("runs", help="list runs, newest first")
-    p.add_argument("--status", choices=["queued", "running", "interrupted", "succeeded", "failed", "cancelled"])
+    p.add_argument(
+        "--status", choices=["queued", "running", "interrupted", "succeeded", "failed", "cancelled"]
+    )
     p.add_argument("--workflow")
     p.add_argument("--limit", type=_positive_int, default=50)
     p.set_defaults(func=cmd_runs)
@@ -308,6 +382,17 @@ def build_parser() -> argparse.ArgumentParser:
     cancel.add_argument("run_id")
     cancel.add_argument("--reason")
     cancel.set_defaults(func=cmd_cancel)
+    roles = sub.add_parser("roles", help="show roles; with IDENTITY ROLE, grant one (admin)")
+    roles.add_argument("identity", nargs="?")
+    roles.add_argument("role", nargs="?", choices=["viewer", "operator", "approver", "admin"])
+    roles.set_defaults(func=cmd_roles)
+    audit = sub.add_parser("audit", help="the audit log, newest first")
+    audit.add_argument("--run")
+    audit.add_argument("--actor")
+    audit.add_argument("--action")
+    audit.add_argument("--limit", type=_positive_int, default=200)
+    audit.add_argument("--csv", action="store_true", help="CSV on stdout")
+    audit.set_defaults(func=cmd_audit)
     worker = sub.add_parser("worker", help="run a worker that executes queued runs")
     worker.add_argument("--concurrency", type=_positive_int, default=1)
     worker.set_defaults(func=cmd_worker)

@@ -39,6 +39,7 @@ class Settings:
         heartbeat_seconds: how often a worker proves it is alive.
         stalled_after_seconds: a worker silent this long is dead; its runs are resumed.
         actor: the identity the CLI acts as (audit log "who").
+        read_only: refuse every mutation (a safe mode for viewers' consoles).
     """
 
     database_url: str | None
@@ -48,6 +49,7 @@ class Settings:
     heartbeat_seconds: float
     stalled_after_seconds: float
     actor: str
+    read_only: bool
 
     @property
     def embedded(self) -> bool:
@@ -67,4 +69,5 @@ def load_settings() -> Settings:
         heartbeat_seconds=float(os.environ.get("LGOPS_HEARTBEAT_SECONDS", "5")),
         stalled_after_seconds=float(os.environ.get("LGOPS_STALLED_AFTER_SECONDS", "20")),
         actor=os.environ.get("LGOPS_ACTOR") or f"cli:{getpass.getuser()}",
+        read_only=_flag("LGOPS_READ_ONLY") or bool(secrets.get("read_only", False)),
     )

@@ -79,9 +79,7 @@ def check_reachable(url: str, settings: Settings) -> None:
     except psycopg.Error as exc:
         lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
         reason = lines[0] if lines else type(exc).__name__
-        raise DatabaseUnavailable(
-            f"cannot connect to PostgreSQL at {describe_host(url)}: {reason}"
-        ) from None
+        raise DatabaseUnavailable(f"cannot connect to PostgreSQL at {describe_host(url)}: {reason}") from None
 
 
 def get_pool() -> ConnectionPool:

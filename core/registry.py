@@ -127,13 +127,17 @@ def _registry() -> tuple[dict[str, WorkflowSpec], tuple[BrokenEntry, ...]]:
             if exc.name != f"core.workflows.{workflow_id}":
                 broken.append(BrokenEntry(workflow_id, f"core.workflows.{workflow_id}", str(exc)))
         except Exception as exc:  # noqa: BLE001 - one broken workflow must not take the console down
-            broken.append(BrokenEntry(workflow_id, f"core.workflows.{workflow_id}", f"{type(exc).__name__}: {exc}"))
+            broken.append(
+                BrokenEntry(workflow_id, f"core.workflows.{workflow_id}", f"{type(exc).__name__}: {exc}")
+            )
     for entry in filter(None, (e.strip() for e in os.environ.get("LGOPS_WORKFLOWS", "").split(","))):
         try:
             spec = _load_entry(entry)
             specs[spec.id] = spec
         except Exception as exc:  # noqa: BLE001 - any import failure is reported, not fatal
-            broken.append(BrokenEntry(entry.rpartition(":")[2] or entry, entry, f"{type(exc).__name__}: {exc}"))
+            broken.append(
+                BrokenEntry(entry.rpartition(":")[2] or entry, entry, f"{type(exc).__name__}: {exc}")
+            )
     return specs, tuple(broken)
 
 

@@ -139,7 +139,9 @@ def drive_run(run_id: str, command: dict[str, Any], *, worker: str = "worker") -
     except Exception as exc:  # noqa: BLE001 - any failure of the graph is the run's failure
         if _is_database_error(exc):
             raise  # infrastructure, not the run: let the queue retry the job
-        runs.record_event(run_id, "error", data={"error": _one_line(exc), "traceback": traceback.format_exc()[-4000:]})
+        runs.record_event(
+            run_id, "error", data={"error": _one_line(exc), "traceback": traceback.format_exc()[-4000:]}
+        )
         runs.mark_finished(run_id, RunStatus.FAILED, _one_line(exc))
         return RunStatus.FAILED
     pending = _pending_interrupts(state)

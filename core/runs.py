@@ -28,7 +28,7 @@ from typing import Any
 from psycopg import Connection
 from psycopg.types.json import Jsonb
 
-from core import queue
+from core import auth, queue
 from core.db import get_pool
 from core.errors import BadInput, Conflict, NotFound
 from core.interrupts import ACTIONS, allowed_actions, response_for
@@ -272,6 +272,7 @@ def launch(
 ) -> Run:
     """Validate an input and enqueue a new run; nothing is written if it is invalid."""
     actor = _check_actor(actor)
+    auth.require(actor, "launch")
     spec = get_workflow(workflow_id)
     if raw_input is None:
         raw_input = spec.load_sample(sample)
@@ -316,6 +317,7 @@ def decide(
         raise BadInput("comment is longer than 10,000 characters")
     _json_size_ok(payload, "payload")
     with _transaction() as conn:
+        auth.require(actor, "decide", conn)
         run = _lock_run(conn, run_id)
         pending = [
             PendingInterrupt.from_row(r)
@@ -325,11 +327,14 @@ def decide(
             )
         ]
         if run.status != RunStatus.INTERRUPTED or not pending:
-            decided = interrupt_id and conn.execute(
-                "SELECT decided_by FROM interrupts WHERE run_id = %s AND interrupt_id = %s"
-                " AND status = 'decided' ORDER BY id DESC LIMIT 1",
-                (run_id, interrupt_id),
-            ).fetchone()
+            decided = (
+                interrupt_id
+                and conn.execute(
+                    "SELECT decided_by FROM interrupts WHERE run_id = %s AND interrupt_id = %s"
+                    " AND status = 'decided' ORDER BY id DESC LIMIT 1",
+                    (run_id, interrupt_id),
+                ).fetchone()
+            )
             if decided:
                 raise Conflict(f"interrupt {interrupt_id} was already decided by {decided['decided_by']}")
             raise Conflict(f"run {run_id} is {run.status.value}, not waiting for an operator")
@@ -351,9 +356,7 @@ def decide(
             " response = %s WHERE run_id = %s AND interrupt_id = %s AND status = 'pending'",
             (actor, Jsonb(response), run_id, target.interrupt_id),
         )
-        conn.execute(
-            "UPDATE runs SET status = 'queued', updated_at = now() WHERE id = %s", (run_id,)
-        )
+        conn.execute("UPDATE runs SET status = 'queued', updated_at = now() WHERE id = %s", (run_id,))
         _audit(
             conn,
             actor,
@@ -376,6 +379,7 @@ def cancel(run_id: str, *, actor: str, reason: str | None = None) -> Run:
     actor = _check_actor(actor)
     run_id = parse_run_id(run_id)
     with _transaction() as conn:
+        auth.require(actor, "cancel", conn)
         run = _lock_run(conn, run_id)
         if run.status.finished:
             raise Conflict(f"run {run_id} already {run.status.value}")
@@ -400,7 +404,7 @@ def rollback(run_id: str, checkpoint_id: str, *, actor: str, reason: str | None 
     a rollback is never interleaved with a step in progress.
     Returns the id of the new (fork) checkpoint.
     """
-    from langgraph.checkpoint.postgres import PostgresSaver
+    from core.checkpointer import postgres_saver
 
     actor = _check_actor(actor)
     run_id = parse_run_id(run_id)
@@ -408,19 +412,17 @@ def rollback(run_id: str, checkpoint_id: str, *, actor: str, reason: str | None 
     if not checkpoint_id or len(checkpoint_id) > 64:
         raise BadInput("checkpoint id is empty or too long")
     with _transaction() as conn:
+        auth.require(actor, "rollback", conn)
         run = _lock_run(conn, run_id)
         if run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
             raise Conflict(f"run {run_id} is {run.status.value}; roll back once it has stopped")
         exists = conn.execute(
-            "SELECT 1 FROM checkpoints WHERE thread_id = %s AND checkpoint_ns = ''"
-            " AND checkpoint_id = %s",
+            "SELECT 1 FROM checkpoints WHERE thread_id = %s AND checkpoint_ns = '' AND checkpoint_id = %s",
             (run_id, checkpoint_id),
         ).fetchone()
         if not exists:
             raise NotFound(f"run {run_id} has no checkpoint {checkpoint_id}")
-        graph = get_workflow(run.workflow_id).build_graph().compile(
-            checkpointer=PostgresSaver(conn)
-        )
+        graph = get_workflow(run.workflow_id).build_graph().compile(checkpointer=postgres_saver(conn))
         target = {"configurable": {"thread_id": run_id, "checkpoint_ns": "", "checkpoint_id": checkpoint_id}}
         fork = graph.update_state(target, None)
         fork_id = fork["configurable"]["checkpoint_id"]
@@ -484,10 +486,7 @@ def list_runs(
         raise BadInput("offset must not be negative")
     where, params = _run_filters(statuses, workflow_id, search, since, until)
     direction = "DESC" if descending else "ASC"
-    sql = (
-        f"SELECT * FROM runs {where} ORDER BY {sort} {direction}, id {direction}"
-        " LIMIT %s OFFSET %s"
-    )
+    sql = f"SELECT * FROM runs {where} ORDER BY {sort} {direction}, id {direction} LIMIT %s OFFSET %s"
     with get_pool().connection() as conn:
         rows = conn.execute(sql, (*params, limit, offset)).fetchall()
     return [Run.from_row(r) for r in rows]
@@ -533,7 +532,11 @@ def count_runs(**filters: Any) -> int:
     statuses = filters.get("status")
     statuses = [statuses] if isinstance(statuses, str) else list(statuses or [])
     where, params = _run_filters(
-        statuses, filters.get("workflow_id"), filters.get("search"), filters.get("since"), filters.get("until")
+        statuses,
+        filters.get("workflow_id"),
+        filters.get("search"),
+        filters.get("since"),
+        filters.get("until"),
     )
     with get_pool().connection() as conn:
         return conn.execute(f"SELECT count(*) AS n FROM runs {where}", params).fetchone()["n"]
@@ -588,8 +591,7 @@ def routing_decisions(run_id: str) -> list[dict[str, Any]]:
     run_id = parse_run_id(run_id)
     with get_pool().connection() as conn:
         return conn.execute(
-            "SELECT id, node, at, chosen, context, explanation FROM decisions"
-            " WHERE run_id = %s ORDER BY id",
+            "SELECT id, node, at, chosen, context, explanation FROM decisions WHERE run_id = %s ORDER BY id",
             (run_id,),
         ).fetchall()
 
@@ -687,8 +689,7 @@ def mark_interrupted(run_id: str, pending: list[dict[str, Any]], checkpoint_id: 
                 (run_id, p["interrupt_id"], p.get("node"), Jsonb(p["payload"]), checkpoint_id),
             )
         conn.execute(
-            "UPDATE runs SET status = 'interrupted', updated_at = now()"
-            " WHERE id = %s AND status = 'running'",
+            "UPDATE runs SET status = 'interrupted', updated_at = now() WHERE id = %s AND status = 'running'",
             (run_id,),
         )
 

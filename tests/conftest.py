@@ -91,7 +91,7 @@ def cli_env(db_url: str) -> dict[str, str]:
     env.update(
         DATABASE_URL=db_url,
         LGOPS_WORKFLOWS=FIXTURE_WORKFLOWS,
-        LGOPS_ACTOR="test:operator",
+        LGOPS_ACTOR="cli:test-operator",
         LGOPS_HEARTBEAT_SECONDS="0.5",
         LGOPS_STALLED_AFTER_SECONDS="2",
         PYTHONPATH=str(ROOT),

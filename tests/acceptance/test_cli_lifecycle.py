@@ -28,7 +28,9 @@ def test_launch_interrupt_decide_succeed(cli_env, worker, db_url):
     assert pending["node"] == "gate"
     assert "approve" in pending["actions"]
 
-    decided = _json(run_cli(cli_env, "--json", "decide", run["id"], "--action", "approve", "--comment", "ok", "--wait"))
+    decided = _json(
+        run_cli(cli_env, "--json", "decide", run["id"], "--action", "approve", "--comment", "ok", "--wait")
+    )
     assert decided["status"] == "succeeded"
 
     again = run_cli(cli_env, "decide", run["id"], "--action", "approve")
@@ -38,7 +40,7 @@ def test_launch_interrupt_decide_succeed(cli_env, worker, db_url):
     final = _json(run_cli(cli_env, "--json", "show", run["id"]))
     assert final["state"]["values"]["count"] == 3
     audit = [(a["action"], a["actor"]) for a in _audit(db_url, run["id"])]
-    assert ("launch", "test:operator") in audit and ("decide:approve", "test:operator") in audit
+    assert ("launch", "cli:test-operator") in audit and ("decide:approve", "cli:test-operator") in audit
 
 
 def _audit(db_url: str, run_id: str) -> list[dict]:
@@ -59,8 +61,17 @@ def test_bad_input_exits_2_and_writes_nothing(cli_env, db_url):
 
 
 def test_worker_killed_mid_run_resumes_from_checkpoint(cli_env, worker, db_url):
-    run = _json(run_cli(cli_env, "--json", "launch", "approval_fixture", "--input",
-                        '{"steps": 6, "step_seconds": 0.4}', "--wait"))
+    run = _json(
+        run_cli(
+            cli_env,
+            "--json",
+            "launch",
+            "approval_fixture",
+            "--input",
+            '{"steps": 6, "step_seconds": 0.4}',
+            "--wait",
+        )
+    )
     _json(run_cli(cli_env, "--json", "decide", run["id"], "--action", "approve"))
     # Let a few counting steps checkpoint, then kill the worker without warning.
     deadline = time.monotonic() + 30
@@ -95,7 +106,9 @@ def test_rollback_forks_and_both_histories_are_listed(cli_env, worker, db_url):
     _json(run_cli(cli_env, "--json", "decide", run["id"], "--action", "approve", "--wait"))
     history = _json(run_cli(cli_env, "--json", "history", run["id"]))
     target = next(c for c in history if c["next"] == ["gate"])
-    rolled = _json(run_cli(cli_env, "--json", "rollback", run["id"], "--checkpoint", target["checkpoint_id"], "--wait"))
+    rolled = _json(
+        run_cli(cli_env, "--json", "rollback", run["id"], "--checkpoint", target["checkpoint_id"], "--wait")
+    )
     assert rolled["status"] == "interrupted"  # back at the gate, waiting again
     after = _json(run_cli(cli_env, "--json", "history", run["id"], "--limit", "100"))
     ids = {c["checkpoint_id"] for c in after}

@@ -1,0 +1,62 @@
+"""Roles are checked in core, read-only mode refuses mutations, the audit log is append-only."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from core import auth, registry, runs
+from core.errors import Forbidden
+from tests.conftest import FIXTURE_WORKFLOWS, run_cli
+
+
+@pytest.fixture
+def fixture_workflows(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("LGOPS_WORKFLOWS", FIXTURE_WORKFLOWS)
+    registry._registry.cache_clear()
+    yield
+    registry._registry.cache_clear()
+
+
+def test_roles_gate_actions_in_core(pool, fixture_workflows):
+    with pytest.raises(Forbidden, match="viewer"):
+        runs.launch("approval_fixture", actor="oidc:someone@example.com")
+    auth.set_role("oidc:someone@example.com", "operator", actor="local:admin")
+    run = runs.launch("approval_fixture", actor="oidc:someone@example.com")
+    with pytest.raises(Forbidden, match="rollback needs admin"):
+        runs.rollback(run.id, "x", actor="oidc:someone@example.com")
+    with pytest.raises(Forbidden):
+        auth.set_role("oidc:someone@example.com", "admin", actor="oidc:someone@example.com")
+    changes = runs.audit_log(action="role_change")
+    assert [c.details["to"] for c in changes] == ["operator"]
+    assert changes[0].actor == "local:admin"
+
+
+def test_read_only_mode_refuses_every_mutation(pool, fixture_workflows, monkeypatch):
+    run = runs.launch("approval_fixture", actor="local:me")
+    monkeypatch.setenv("LGOPS_READ_ONLY", "1")
+    with pytest.raises(Forbidden, match="read-only"):
+        runs.launch("approval_fixture", actor="local:me")
+    with pytest.raises(Forbidden, match="read-only"):
+        runs.cancel(run.id, actor="local:me")
+    assert runs.get_run(run.id).status.value == "queued"
+
+
+def test_audit_log_is_append_only(pool, db_url, fixture_workflows):
+    runs.launch("approval_fixture", actor="local:me")
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+            conn.execute("UPDATE audit_log SET actor = 'someone else'")
+        with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+            conn.execute("DELETE FROM audit_log")
+
+
+def test_cli_forbidden_exits_5_and_audit_exports_csv(cli_env):
+    env = dict(cli_env, LGOPS_ACTOR="oidc:viewer@example.com")
+    denied = run_cli(env, "launch", "approval_fixture")
+    assert denied.returncode == 5 and "viewer" in denied.stderr
+    assert run_cli(cli_env, "launch", "approval_fixture").returncode == 0
+    csv_out = run_cli(cli_env, "audit", "--csv")
+    assert csv_out.returncode == 0
+    header, row = csv_out.stdout.strip().splitlines()[:2]
+    assert header.startswith("at,actor,action") and ",cli:test-operator,launch," in row
