@@ -1,0 +1,24 @@
+"""W2: dynamic agent generation (seed 002, part 2)."""
+
+from __future__ import annotations
+
+from core.registry import WorkflowSpec, samples_in
+from core.workflows.agent_factory.graph import build_graph
+from core.workflows.agent_factory.inputs import AgentFactoryInput
+
+SPEC = WorkflowSpec(
+    id="agent_factory",
+    title="Dynamic agent generation",
+    description=(
+        "Reads a batch queue into capability requirements, generates one agent per requirement "
+        "from the template that covers every capability and scores best (capability match, "
+        "learned success rate, resource efficiency), reserves its resources from a pool, lets it "
+        "work on real tables, and records the outcome so the template's success rate learns "
+        "across runs."
+    ),
+    build_graph=build_graph,
+    input_model=AgentFactoryInput,
+    samples=samples_in("agent_factory"),
+    interrupt_points=(),
+    priority="MEDIUM",
+)

@@ -1,0 +1,23 @@
+"""The agent-factory graph (uncompiled: the worker compiles it with its checkpointer)."""
+
+from __future__ import annotations
+
+from langgraph.graph import END, START, StateGraph
+
+from core.workflows.agent_factory import nodes
+from core.workflows.agent_factory.state import AgentFactoryState
+
+
+def build_graph() -> StateGraph:
+    """analyse requirements → generate agents ⇉ run agents → report."""
+    graph = StateGraph(AgentFactoryState)
+    graph.add_node("analyze_requirements", nodes.analyze_requirements)
+    graph.add_node("generate_agents", nodes.generate_agents)
+    graph.add_node("run_agent", nodes.run_agent)
+    graph.add_node("report", nodes.report)
+    graph.add_edge(START, "analyze_requirements")
+    graph.add_edge("analyze_requirements", "generate_agents")
+    graph.add_conditional_edges("generate_agents", nodes.route_agents, ["run_agent", "report"])
+    graph.add_edge("run_agent", "report")
+    graph.add_edge("report", END)
+    return graph

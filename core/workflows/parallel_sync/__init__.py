@@ -1,0 +1,24 @@
+"""W1: parallel orchestration with synchronisation points (seed 002, part 1)."""
+
+from __future__ import annotations
+
+from core.registry import WorkflowSpec, samples_in
+from core.workflows.parallel_sync.graph import build_graph
+from core.workflows.parallel_sync.inputs import ParallelSyncInput
+
+SPEC = WorkflowSpec(
+    id="parallel_sync",
+    title="Parallel orchestration with sync points",
+    description=(
+        "Analyses a batch queue, picks parallel / sequential / adaptive mode, fans the batches out "
+        "to five specialised branches staffed by generated agents (ingestion, validation, "
+        "transformation, aggregation, quality) that work on real tables, waits at sync points, "
+        "merges the results weighted by quality and speed, validates the merged quality and "
+        "retries failed or low-quality branches through a bounded load balancer."
+    ),
+    build_graph=build_graph,
+    input_model=ParallelSyncInput,
+    samples=samples_in("parallel_sync"),
+    interrupt_points=("approve_sync_point", "approve_quality"),
+    priority="HIGH",
+)

@@ -1,0 +1,230 @@
+"""The tables branches work on: shipped datasets and generated batches with defects.
+
+Shipped datasets live in ``data/datasets/`` (see its README for sources and
+licences). Generated batches are bootstrapped from a shipped dataset with a
+seeded generator that injects nulls, duplicate rows and schema drift; they are
+written to ``data/generated/`` (git-ignored) by ``data/generate_batches.py``,
+or on demand by :func:`load_table` with the same seed, so a run never depends
+on the script having been run first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from core.registry import DATA_DIR
+
+DATASETS_DIR = DATA_DIR / "datasets"
+GENERATED_DIR = DATA_DIR / "generated"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A shipped table and what a conforming copy of it looks like.
+
+    Attributes:
+        name: id used in batch items.
+        file: CSV file name in ``data/datasets/``.
+        schema: expected column → kind ("number", "string" or "date").
+        keys: columns that identify a row (duplicates are judged on all columns).
+        group_by: dimensions the aggregation branches group on.
+        measures: numeric columns the aggregation branches summarise.
+        date_column: the column the transformation branch parses, if any.
+    """
+
+    name: str
+    file: str
+    schema: dict[str, str]
+    keys: tuple[str, ...]
+    group_by: tuple[str, ...]
+    measures: tuple[str, ...]
+    date_column: str | None = None
+
+
+CATALOGUE: dict[str, Dataset] = {
+    d.name: d
+    for d in (
+        Dataset(
+            "gapminder",
+            "gapminder.csv",
+            {
+                "country": "string",
+                "continent": "string",
+                "year": "number",
+                "lifeExp": "number",
+                "pop": "number",
+                "gdpPercap": "number",
+                "iso_alpha": "string",
+                "iso_num": "number",
+                "centroid_lon": "number",
+                "centroid_lat": "number",
+            },
+            keys=("country", "year"),
+            group_by=("continent", "year"),
+            measures=("lifeExp", "pop", "gdpPercap"),
+        ),
+        Dataset(
+            "seattle-weather",
+            "seattle-weather.csv",
+            {
+                "date": "date",
+                "precipitation": "number",
+                "temp_max": "number",
+                "temp_min": "number",
+                "wind": "number",
+                "weather": "string",
+            },
+            keys=("date",),
+            group_by=("weather",),
+            measures=("precipitation", "temp_max", "temp_min", "wind"),
+            date_column="date",
+        ),
+        Dataset(
+            "stocks",
+            "stocks.csv",
+            {
+                "date": "date",
+                "GOOG": "number",
+                "AAPL": "number",
+                "AMZN": "number",
+                "FB": "number",
+                "NFLX": "number",
+                "MSFT": "number",
+            },
+            keys=("date",),
+            group_by=(),
+            measures=("GOOG", "AAPL", "AMZN", "FB", "NFLX", "MSFT"),
+            date_column="date",
+        ),
+        Dataset(
+            "tips",
+            "tips.csv",
+            {
+                "total_bill": "number",
+                "tip": "number",
+                "sex": "string",
+                "smoker": "string",
+                "day": "string",
+                "time": "string",
+                "size": "number",
+            },
+            keys=(),
+            group_by=("day", "time"),
+            measures=("total_bill", "tip"),
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Defects:
+    """Defects injected into a generated batch (rates are shares of rows)."""
+
+    null_rate: float = 0.0
+    duplicate_rate: float = 0.0
+    schema_drift: bool = False
+
+    def tag(self) -> str:
+        """A short stable tag for file names."""
+        raw = f"{self.null_rate:.4f}|{self.duplicate_rate:.4f}|{int(self.schema_drift)}"
+        return hashlib.sha1(raw.encode()).hexdigest()[:8]
+
+
+def dataset(name: str) -> Dataset:
+    """The catalogue entry, or a ValueError naming the known ones."""
+    try:
+        return CATALOGUE[name]
+    except KeyError:
+        raise ValueError(f"unknown dataset {name!r}; known: {', '.join(CATALOGUE)}") from None
+
+
+def read_shipped(name: str) -> pd.DataFrame:
+    """A shipped dataset as read from its CSV."""
+    return pd.read_csv(DATASETS_DIR / dataset(name).file)
+
+
+def generated_path(name: str, rows: int, seed: int, defects: Defects) -> Path:
+    """Where the generated batch for these parameters lives."""
+    safe = re.sub(r"[^a-z0-9]+", "-", name.lower())
+    return GENERATED_DIR / f"{safe}_r{rows}_s{seed}_{defects.tag()}.csv"
+
+
+def generate_table(name: str, rows: int, seed: int, defects: Defects) -> pd.DataFrame:
+    """Bootstrap ``rows`` rows from a shipped dataset and inject defects.
+
+    Deterministic for the same arguments. Numeric columns get ±2 % noise so
+    rows are not all copies; then a share of rows is duplicated, a share of
+    cells is blanked, and with ``schema_drift`` the first measure is renamed
+    (``<col>_v2``), the second is written as text with "unknown" markers and an
+    unexpected column appears.
+    """
+    spec = dataset(name)
+    rng = np.random.default_rng(seed)
+    base = read_shipped(name)
+    n_dupes = int(rows * defects.duplicate_rate)
+    n_unique = max(1, rows - n_dupes)
+    table = base.iloc[rng.integers(0, len(base), n_unique)].reset_index(drop=True)
+    for col in spec.measures:
+        noise = 1 + rng.normal(0, 0.02, len(table))
+        table[col] = (table[col] * noise).round(3)
+    if n_dupes:
+        dupes = table.iloc[rng.integers(0, len(table), n_dupes)]
+        table = pd.concat([table, dupes], ignore_index=True)
+        table = table.iloc[rng.permutation(len(table))].reset_index(drop=True)
+    if defects.null_rate > 0:
+        cols = list(spec.schema)
+        mask = rng.random((len(table), len(cols))) < defects.null_rate
+        for j, col in enumerate(cols):
+            table[col] = table[col].astype(object).where(~mask[:, j], None)
+    if defects.schema_drift and spec.measures:
+        first = spec.measures[0]
+        table = table.rename(columns={first: f"{first}_v2"})
+        if len(spec.measures) > 1:
+            second = spec.measures[1]
+            text = table[second].astype(str)
+            text[rng.random(len(table)) < 0.05] = "unknown"
+            table[second] = text
+        table["ingest_note"] = "drifted"
+    return table
+
+
+def write_atomic(table: pd.DataFrame, path: Path) -> None:
+    """Write a CSV so a concurrent reader never sees half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    os.close(fd)
+    try:
+        table.to_csv(tmp, index=False)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def ensure_generated(name: str, rows: int, seed: int, defects: Defects) -> Path:
+    """The generated batch's file, generating it first when it is missing."""
+    path = generated_path(name, rows, seed, defects)
+    if not path.exists():
+        write_atomic(generate_table(name, rows, seed, defects), path)
+    return path
+
+
+def source_path(item: dict) -> Path:
+    """The CSV a batch item reads: shipped, or generated (on demand)."""
+    if item.get("generated"):
+        defects = Defects(
+            float(item.get("null_rate", 0.0)),
+            float(item.get("duplicate_rate", 0.0)),
+            bool(item.get("schema_drift", False)),
+        )
+        return ensure_generated(item["dataset"], int(item["size"]), int(item.get("seed", 0)), defects)
+    dataset(item["dataset"])
+    return DATASETS_DIR / CATALOGUE[item["dataset"]].file
