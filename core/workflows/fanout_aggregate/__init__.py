@@ -1,0 +1,25 @@
+"""W6 Parallel fan-out with aggregation (seed 003, pattern 1)."""
+
+from __future__ import annotations
+
+from core.registry import WorkflowSpec, samples_in
+from core.workflows.fanout_aggregate.graph import build_graph
+from core.workflows.fanout_aggregate.state import FanoutInput
+
+SPEC = WorkflowSpec(
+    id="fanout_aggregate",
+    title="Parallel fan-out with aggregation",
+    description=(
+        "Queries the weather, files and database adapters in parallel (several calls each, "
+        "at once), with timeouts of 5 s, 10 s and 15 s. A failing or stalled source does not "
+        "stop the others: the run ends with an aggregate, or an error report that keeps the "
+        "partial results. Total time follows the slowest source, not the sum."
+    ),
+    build_graph=build_graph,
+    input_model=FanoutInput,
+    samples=samples_in("fanout_aggregate"),
+    interrupt_points=(),
+    priority="MEDIUM",
+)
+
+__all__ = ["SPEC", "build_graph"]
