@@ -1,0 +1,25 @@
+"""W5 contextual processing: an analyzer loop that adapts to its input and always stops."""
+
+from __future__ import annotations
+
+from core.registry import WorkflowSpec, samples_in
+from core.workflows.contextual.graph import build_graph
+from core.workflows.contextual.state import ContextualInput
+
+SPEC = WorkflowSpec(
+    id="contextual",
+    title="Contextual processing loop",
+    description=(
+        "A context analyzer reads a stream of texts window by window and routes each pass "
+        "to deep processing, a context update, light monitoring or a routing decision, "
+        "looping back until the input is exhausted, a decision stops it, or its iteration "
+        "bound is reached; the reason it stopped is recorded."
+    ),
+    build_graph=build_graph,
+    input_model=ContextualInput,
+    samples=samples_in("contextual"),
+    interrupt_points=(),
+    priority="MEDIUM",
+)
+
+__all__ = ["SPEC", "build_graph"]

@@ -1,0 +1,27 @@
+"""W3 enterprise state management: versioned, hashed state with rollback points and routing."""
+
+from __future__ import annotations
+
+from core.registry import WorkflowSpec, samples_in
+from core.workflows.enterprise_state.graph import build_graph
+from core.workflows.enterprise_state.state import EnterpriseInput
+
+SPEC = WorkflowSpec(
+    id="enterprise_state",
+    title="Enterprise state management",
+    description=(
+        "An orchestrator fans ingestion and transformation workers out over the CSV tables "
+        "in data/; a monitor checks the state's integrity hash and health, a checkpoint "
+        "manager records rollback points tied to Postgres checkpoints after an operator "
+        "approves, a recovery handler restores tampered state, and the multi-factor routing "
+        "engine decides whether to finish, retry with optimizations, fall back, trip the "
+        "circuit breaker or escalate."
+    ),
+    build_graph=build_graph,
+    input_model=EnterpriseInput,
+    samples=samples_in("enterprise_state"),
+    interrupt_points=("checkpoint_manager",),
+    priority="HIGH",
+)
+
+__all__ = ["SPEC", "build_graph"]
