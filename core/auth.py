@@ -43,6 +43,7 @@ class Role(IntEnum):
 
 ACTION_ROLES: dict[str, Role] = {
     "launch": Role.OPERATOR,
+    "attach": Role.OPERATOR,
     "cancel": Role.OPERATOR,
     "decide": Role.APPROVER,
     "rollback": Role.ADMIN,

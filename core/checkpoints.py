@@ -1,8 +1,14 @@
-"""Read a run's LangGraph state and checkpoint history (read-only).
+"""Read a run's (or any thread's) LangGraph state and checkpoint history, read-only.
 
 Current values and ``next`` come from the compiled graph (they need the
 blobs); the history list reads only the checkpoint table's columns, one page
 at a time, so a run with thousands of checkpoints lists quickly.
+
+Threads an application wrote itself (not console runs) are listed by
+:func:`list_threads` and read by :func:`thread_state` / :func:`thread_history`
+without knowing their graph: values come straight from the checkpoint and
+pending interrupts from the writes of its open step. Give ``workflow_id`` to
+read them through a registered graph instead (exact ``next``).
 """
 
 from __future__ import annotations
@@ -13,9 +19,9 @@ from typing import Any
 
 from core.checkpointer import make_checkpointer
 from core.db import get_pool
-from core.errors import NotFound
+from core.errors import BadInput, NotFound
 from core.registry import get_workflow
-from core.runs import get_run, parse_run_id
+from core.runs import get_run, parse_thread_id
 
 
 @dataclass(frozen=True)
@@ -41,15 +47,42 @@ class RunState:
     step: int | None
 
 
+@dataclass(frozen=True)
+class ThreadInfo:
+    """One thread in the checkpoint tables, as listed (cheap columns only)."""
+
+    thread_id: str
+    checkpoints: int
+    last_checkpoint_id: str
+    updated_at: str | None
+    step: int | None
+    source: str | None
+    run_id: str | None = None  # the run that owns it, when listed with include_runs
+
+
+@dataclass(frozen=True)
+class ThreadState:
+    """Where a thread stands, read without a graph (or with one when given)."""
+
+    thread_id: str
+    checkpoint_id: str | None
+    values: dict[str, Any]
+    next: tuple[str, ...]
+    step: int | None
+    pending_interrupts: list[dict[str, Any]]
+    run_id: str | None
+
+
 def _graph_for(run_id: str) -> Any:
     run = get_run(run_id)
-    return get_workflow(run.workflow_id).build_graph().compile(checkpointer=make_checkpointer())
+    return get_workflow(run.workflow_id).compile(make_checkpointer())
 
 
 def current_state(run_id: str) -> RunState:
     """Values of the latest checkpoint (empty before the run has started)."""
-    run_id = parse_run_id(run_id)
-    state = _graph_for(run_id).get_state({"configurable": {"thread_id": run_id}})
+    run = get_run(run_id)
+    graph = get_workflow(run.workflow_id).compile(make_checkpointer())
+    state = graph.get_state({"configurable": {"thread_id": run.thread_id}})
     return RunState(
         checkpoint_id=state.config["configurable"].get("checkpoint_id"),
         values=dict(state.values or {}),
@@ -60,11 +93,13 @@ def current_state(run_id: str) -> RunState:
 
 def state_at(run_id: str, checkpoint_id: str) -> dict[str, Any]:
     """Values at one checkpoint (for diffs between two points of history)."""
-    run_id = parse_run_id(run_id)
-    config = {"configurable": {"thread_id": run_id, "checkpoint_ns": "", "checkpoint_id": checkpoint_id}}
-    state = _graph_for(run_id).get_state(config)
+    run = get_run(run_id)
+    config = {
+        "configurable": {"thread_id": run.thread_id, "checkpoint_ns": "", "checkpoint_id": checkpoint_id}
+    }
+    state = get_workflow(run.workflow_id).compile(make_checkpointer()).get_state(config)
     if state.created_at is None:
-        raise NotFound(f"run {run_id} has no checkpoint {checkpoint_id}")
+        raise NotFound(f"run {run.id} has no checkpoint {checkpoint_id}")
     return dict(state.values or {})
 
 
@@ -86,29 +121,48 @@ def history(run_id: str, *, limit: int = 50, before: str | None = None) -> list[
     for those on a line a rollback left behind, so both histories stay
     readable and distinguishable.
     """
-    run_id = parse_run_id(run_id)
-    get_run(run_id)
+    run = get_run(run_id)
+    graph = get_workflow(run.workflow_id).compile(make_checkpointer())
+    return _history(run.thread_id, graph, limit=limit, before=before)
+
+
+def thread_history(
+    thread_id: str, *, workflow_id: str | None = None, limit: int = 50, before: str | None = None
+) -> list[CheckpointInfo]:
+    """A thread's checkpoints newest first; ``next`` is filled only with ``workflow_id``."""
+    thread_id = parse_thread_id(thread_id)
+    graph = get_workflow(workflow_id).compile(make_checkpointer()) if workflow_id else None
+    rows = _history(thread_id, graph, limit=limit, before=before)
+    if not rows and before is None:
+        raise NotFound(f"no thread {thread_id!r} in the checkpoint tables")
+    return rows
+
+
+def _history(thread_id: str, graph: Any, *, limit: int, before: str | None) -> list[CheckpointInfo]:
     with get_pool().connection() as conn:
-        rows = conn.execute(_HISTORY_SQL, (run_id, before, before, limit)).fetchall()
+        rows = conn.execute(_HISTORY_SQL, (thread_id, before, before, limit)).fetchall()
         # Only two short columns per checkpoint: cheap even for long threads.
         links = conn.execute(
             "SELECT checkpoint_id, parent_checkpoint_id FROM checkpoints"
             " WHERE thread_id = %s AND checkpoint_ns = ''",
-            (run_id,),
+            (thread_id,),
         ).fetchall()
-    graph = _graph_for(run_id)
-    infos = []
-    snapshots = {
-        s.config["configurable"]["checkpoint_id"]: s
-        for s in graph.get_state_history(
-            {"configurable": {"thread_id": run_id}},
-            limit=limit,
-            before={"configurable": {"thread_id": run_id, "checkpoint_ns": "", "checkpoint_id": before}}
-            if before
-            else None,
-        )
-    }
+    snapshots = {}
+    if graph is not None:
+        snapshots = {
+            s.config["configurable"]["checkpoint_id"]: s
+            for s in graph.get_state_history(
+                {"configurable": {"thread_id": thread_id}},
+                limit=limit,
+                before={
+                    "configurable": {"thread_id": thread_id, "checkpoint_ns": "", "checkpoint_id": before}
+                }
+                if before
+                else None,
+            )
+        }
     on_head_line = _ancestry(links)
+    infos = []
     for row in rows:
         snap = snapshots.get(row["checkpoint_id"])
         infos.append(
@@ -125,6 +179,155 @@ def history(run_id: str, *, limit: int = 50, before: str | None = None) -> list[
     return infos
 
 
+# ---------------------------------------------------------------- threads
+
+_THREADS_SQL = """
+WITH heads AS (
+    SELECT thread_id, max(checkpoint_id) AS head, count(*) AS checkpoints
+      FROM checkpoints
+     WHERE checkpoint_ns = ''
+     GROUP BY thread_id
+)
+SELECT h.thread_id, h.head, h.checkpoints, r.id AS run_id,
+       c.checkpoint->>'ts' AS updated_at,
+       (c.metadata->>'step')::int AS step, c.metadata->>'source' AS source
+  FROM heads h
+  JOIN checkpoints c
+    ON c.thread_id = h.thread_id AND c.checkpoint_ns = '' AND c.checkpoint_id = h.head
+  LEFT JOIN runs r ON r.thread_id = h.thread_id
+ WHERE %s OR r.id IS NULL
+ ORDER BY h.head DESC, h.thread_id
+ LIMIT %s OFFSET %s
+"""
+
+
+def list_threads(*, limit: int = 50, offset: int = 0, include_runs: bool = False) -> list[ThreadInfo]:
+    """Threads in the checkpoint tables, newest first (checkpoint ids are time-ordered).
+
+    By default only threads that are not console runs (neither launched nor
+    attached): those an application wrote itself.
+    """
+    if not 1 <= limit <= 1000:
+        raise BadInput("limit must be between 1 and 1000")
+    if offset < 0:
+        raise BadInput("offset must not be negative")
+    with get_pool().connection() as conn:
+        rows = conn.execute(_THREADS_SQL, (include_runs, limit, offset)).fetchall()
+    return [
+        ThreadInfo(
+            thread_id=r["thread_id"],
+            checkpoints=r["checkpoints"],
+            last_checkpoint_id=r["head"],
+            updated_at=r["updated_at"],
+            step=r["step"],
+            source=r["source"],
+            run_id=str(r["run_id"]) if r["run_id"] else None,
+        )
+        for r in rows
+    ]
+
+
+def count_threads(*, include_runs: bool = False) -> int:
+    """How many threads :func:`list_threads` pages through."""
+    with get_pool().connection() as conn:
+        return conn.execute(
+            "SELECT count(DISTINCT c.thread_id) AS n FROM checkpoints c"
+            " LEFT JOIN runs r ON r.thread_id = c.thread_id"
+            " WHERE c.checkpoint_ns = '' AND (%s OR r.id IS NULL)",
+            (include_runs,),
+        ).fetchone()["n"]
+
+
+def _is_state_key(channel: str) -> bool:
+    return not channel.startswith("__") and ":" not in channel
+
+
+def thread_state(thread_id: str, *, workflow_id: str | None = None) -> ThreadState:
+    """Values, ``next`` and pending interrupts of any thread, read-only.
+
+    Without ``workflow_id`` nothing of the application's code is needed:
+    values are the checkpoint's channels, pending interrupts are those of
+    tasks in the open step that have no output yet (LangGraph's own rule),
+    and ``next`` is the nodes of those tasks. Given a registered workflow,
+    the graph reads the thread (exact ``next``, static breakpoints included).
+    """
+    from core.checkpointer import postgres_saver
+    from core.interrupts import allowed_actions
+    from core.runner import pending_from_state
+    from core.runs import run_for_thread
+
+    thread_id = parse_thread_id(thread_id)
+    run = run_for_thread(thread_id)
+    config = {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
+    if workflow_id:
+        state = get_workflow(workflow_id).compile(make_checkpointer()).get_state(config)
+        if state.created_at is None:
+            raise NotFound(f"no thread {thread_id!r} in the checkpoint tables")
+        pending = pending_from_state(state)
+        for p in pending:
+            p["actions"] = allowed_actions(p["payload"])
+        return ThreadState(
+            thread_id=thread_id,
+            checkpoint_id=state.config["configurable"].get("checkpoint_id"),
+            values=dict(state.values or {}),
+            next=tuple(state.next),
+            step=(state.metadata or {}).get("step"),
+            pending_interrupts=pending,
+            run_id=run.id if run else None,
+        )
+    pool = get_pool()
+    saved = postgres_saver(pool).get_tuple(config)
+    if saved is None:
+        raise NotFound(f"no thread {thread_id!r} in the checkpoint tables")
+    checkpoint_id = saved.config["configurable"]["checkpoint_id"]
+    with pool.connection() as conn:
+        paths = {
+            r["task_id"]: r["task_path"]
+            for r in conn.execute(
+                "SELECT DISTINCT task_id, task_path FROM checkpoint_writes"
+                " WHERE thread_id = %s AND checkpoint_ns = '' AND checkpoint_id = %s",
+                (thread_id, checkpoint_id),
+            )
+        }
+    pending = _open_interrupts(saved.pending_writes or [], paths)
+    values = {k: v for k, v in saved.checkpoint["channel_values"].items() if _is_state_key(k)}
+    return ThreadState(
+        thread_id=thread_id,
+        checkpoint_id=checkpoint_id,
+        values=values,
+        next=tuple(dict.fromkeys(p["node"] for p in pending if p["node"])),
+        step=(saved.metadata or {}).get("step"),
+        pending_interrupts=pending,
+        run_id=run.id if run else None,
+    )
+
+
+_CONTROL_CHANNELS = ("__interrupt__", "__resume__", "__error__", "__error_source_node__")
+
+
+def _open_interrupts(writes: list[tuple[str, str, Any]], paths: dict[str, str]) -> list[dict[str, Any]]:
+    """Interrupts of tasks that have no output write yet (still waiting for an answer)."""
+    from core.interrupts import allowed_actions
+
+    finished = {task for task, channel, _ in writes if channel not in _CONTROL_CHANNELS}
+    pending = []
+    for task, channel, value in writes:
+        if channel != "__interrupt__" or task in finished:
+            continue
+        node = (paths.get(task) or "").rsplit(",", 1)[-1].strip(" ~()'\"") or None
+        for intr in value if isinstance(value, (list, tuple)) else [value]:
+            payload = getattr(intr, "value", intr)
+            pending.append(
+                {
+                    "interrupt_id": getattr(intr, "id", None),
+                    "node": node,
+                    "payload": payload,
+                    "actions": allowed_actions(payload),
+                }
+            )
+    return pending
+
+
 def _ancestry(links: list[dict[str, Any]]) -> set[str]:
     """Checkpoint ids on the line from the head (newest id) back to the first."""
     parents = {r["checkpoint_id"]: r["parent_checkpoint_id"] for r in links}
@@ -136,7 +339,7 @@ def _ancestry(links: list[dict[str, Any]]) -> set[str]:
     return line
 
 
-def as_dict(info: CheckpointInfo | RunState) -> dict[str, Any]:
+def as_dict(info: CheckpointInfo | RunState | ThreadInfo | ThreadState) -> dict[str, Any]:
     """JSON-friendly dict of a history row or a state."""
     out = dict(info.__dict__)
     if isinstance(out.get("next"), tuple):

@@ -95,6 +95,8 @@ def cmd_workflows(args: argparse.Namespace) -> int:
             "description": w.description,
             "samples": list(w.samples),
             "interrupt_points": list(w.interrupt_points),
+            "source": w.source,
+            "input_schema": w.input_schema(),
         }
         for w in all_workflows()
     ]
@@ -143,7 +145,13 @@ def cmd_show(args: argparse.Namespace) -> int:
     data = {
         "run": run,
         "pending_interrupts": [
-            {"interrupt_id": p.interrupt_id, "node": p.node, "payload": p.payload, "actions": p.actions}
+            {
+                "interrupt_id": p.interrupt_id,
+                "node": p.node,
+                "payload": p.payload,
+                "actions": p.actions,
+                "convention": p.summary["convention"],
+            }
             for p in pending
         ],
         "state": checkpoints.as_dict(state),
@@ -152,6 +160,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
     def text() -> str:
         out = [_run_line(run)]
+        if run.attached:
+            out.append(f"thread: {run.thread_id} (attached)")
         if run.error:
             out.append(f"error: {run.error}")
         for p in pending:
@@ -223,6 +233,55 @@ def cmd_cancel(args: argparse.Namespace) -> int:
     from core import runs
 
     run = runs.cancel(args.run_id, actor=_actor(), reason=args.reason)
+    _emit(args, run, lambda: f"{run.id} {run.status.value}")
+    return 0
+
+
+def cmd_threads(args: argparse.Namespace) -> int:
+    from core import checkpoints
+
+    found = checkpoints.list_threads(limit=args.limit, offset=args.offset, include_runs=args.all)
+    _emit(
+        args,
+        [checkpoints.as_dict(t) for t in found],
+        lambda: (
+            "\n".join(
+                f"{t.thread_id:<40} {t.checkpoints:>5} checkpoints  step {t.step if t.step is not None else '-':>3}"
+                f"  {t.updated_at or ''}{'  run ' + t.run_id if t.run_id else ''}"
+                for t in found
+            )
+            or "no threads"
+        ),
+    )
+    return 0
+
+
+def cmd_thread(args: argparse.Namespace) -> int:
+    from core import checkpoints
+
+    state = checkpoints.thread_state(args.thread_id, workflow_id=args.workflow)
+    rows = checkpoints.thread_history(args.thread_id, workflow_id=args.workflow, limit=args.limit)
+    data = {"state": checkpoints.as_dict(state), "history": [checkpoints.as_dict(r) for r in rows]}
+
+    def text() -> str:
+        out = [f"thread {state.thread_id}" + (f"  (run {state.run_id})" if state.run_id else "")]
+        out.append(
+            f"checkpoint {state.checkpoint_id}  step {state.step}  next: {', '.join(state.next) or '-'}"
+        )
+        for p in state.pending_interrupts:
+            out.append(f"waiting at {p['node']} ({p['interrupt_id']}): {', '.join(p['actions'])}")
+        out.append(f"values: {json.dumps(_jsonable(state.values), default=str)[:2000]}")
+        out += [f"  {r.checkpoint_id}  step {r.step}  {r.source or '-'}  {r.created_at or ''}" for r in rows]
+        return "\n".join(out)
+
+    _emit(args, data, text)
+    return 0
+
+
+def cmd_attach(args: argparse.Namespace) -> int:
+    from core import runs
+
+    run = runs.attach(args.thread_id, args.workflow_id, actor=_actor(), reason=args.reason)
     _emit(args, run, lambda: f"{run.id} {run.status.value}")
     return 0
 
@@ -364,6 +423,36 @@ def configure_rollback_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_rollback)
 
 
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return value
+
+
+def configure_threads_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("threads", help="threads in the checkpoint tables that are not console runs")
+    p.add_argument("--limit", type=_positive_int, default=50)
+    p.add_argument("--offset", type=_non_negative_int, default=0)
+    p.add_argument("--all", action="store_true", help="include threads that are runs")
+    p.set_defaults(func=cmd_threads)
+    t = sub.add_parser("thread", help="state, pending interrupts and history of any thread (read-only)")
+    t.add_argument("thread_id")
+    t.add_argument("--workflow", help="read it through this registered workflow's graph")
+    t.add_argument("--limit", type=_positive_int, default=50)
+    t.set_defaults(func=cmd_thread)
+    a = sub.add_parser(
+        "attach", help="attach a thread to a workflow so it can be operated; prints the run id"
+    )
+    a.add_argument("thread_id")
+    a.add_argument("workflow_id")
+    a.add_argument("--reason")
+    a.set_defaults(func=cmd_attach)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description="LangGraph operator console")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
@@ -393,6 +482,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--limit", type=_positive_int, default=200)
     audit.add_argument("--csv", action="store_true", help="CSV on stdout")
     audit.set_defaults(func=cmd_audit)
+    configure_threads_parser(sub)
     worker = sub.add_parser("worker", help="run a worker that executes queued runs")
     worker.add_argument("--concurrency", type=_positive_int, default=1)
     worker.set_defaults(func=cmd_worker)

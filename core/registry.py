@@ -2,16 +2,39 @@
 
 A workflow is a :class:`WorkflowSpec`: its graph factory returns an
 *uncompiled* ``StateGraph`` so the run machinery compiles it with its own
-checkpointer. Built-in workflows live in ``core/workflows/<id>/`` and expose a
-module-level ``SPEC``. Extra ones are named in ``LGOPS_WORKFLOWS``
-(comma-separated ``package.module:attribute`` entries).
+checkpointer (:meth:`WorkflowSpec.compile`). Built-in workflows live in
+``core/workflows/<id>/`` and expose a module-level ``SPEC``.
+
+External workflows ("bring your own graph") are named in ``LGOPS_WORKFLOWS``
+(comma-separated ``package.module:attribute``, or ``id=package.module:attribute``)
+and in a ``workflows.toml``
+(``LGOPS_WORKFLOWS_FILE``, default ``./workflows.toml``)::
+
+    [[workflow]]
+    entry = "examples.agent_inbox:graph"
+    id = "inbox_demo"            # optional; default: the attribute name
+    title = "Agent Inbox demo"   # optional
+    description = "..."          # optional
+
+An entry may be a ``WorkflowSpec``, a ``StateGraph`` builder, a compiled
+graph (its ``.builder`` is recompiled with our checkpointer, keeping its
+``interrupt_before`` / ``interrupt_after``), or a function returning one of
+those. Its launch input is validated by a pydantic model derived from the
+graph's input schema (TypedDict, dataclass or pydantic). An entry that fails
+to import, build or compile is listed by :func:`broken_workflows` and never
+takes the console down.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
+import inspect
 import json
 import os
+import sys
+import tomllib
+import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -19,7 +42,8 @@ from pathlib import Path
 from typing import Any
 
 from langgraph.graph import StateGraph
-from pydantic import BaseModel, ValidationError
+from langgraph.graph.state import CompiledStateGraph
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, create_model
 
 from core.errors import BadInput, NotFound
 
@@ -34,6 +58,7 @@ BUILTIN_IDS: tuple[str, ...] = (
 )
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DEFAULT_WORKFLOWS_FILE = "workflows.toml"
 
 
 @dataclass(frozen=True)
@@ -49,6 +74,11 @@ class WorkflowSpec:
         samples: sample name → JSON file with a launch input.
         interrupt_points: node names where the run pauses for an operator.
         priority: retention priority of its runs (LOW / MEDIUM / HIGH / CRITICAL).
+        compile_options: extra ``StateGraph.compile`` arguments kept from an
+            external compiled graph (``interrupt_before`` / ``interrupt_after``).
+        exclude_unset: drop input keys the operator did not give (derived
+            models: a missing key must stay missing, not become ``None``).
+        source: ``builtin``, or the configured entry (``package.module:attribute``).
     """
 
     id: str
@@ -59,11 +89,23 @@ class WorkflowSpec:
     samples: Mapping[str, Path] = field(default_factory=dict)
     interrupt_points: tuple[str, ...] = ()
     priority: str = "MEDIUM"
+    compile_options: Mapping[str, Any] = field(default_factory=dict)
+    exclude_unset: bool = False
+    source: str = "builtin"
 
     @property
     def default_sample(self) -> str | None:
         """The first sample, used when a launch gives no input."""
         return next(iter(self.samples), None)
+
+    @property
+    def external(self) -> bool:
+        """True for workflows registered from configuration."""
+        return self.source != "builtin"
+
+    def compile(self, checkpointer: Any = None) -> CompiledStateGraph:
+        """The graph compiled with ``checkpointer`` and the workflow's own compile options."""
+        return self.build_graph().compile(checkpointer=checkpointer, **dict(self.compile_options))
 
     def load_sample(self, name: str | None = None) -> dict[str, Any]:
         """Read a sample input by name (the default sample when ``name`` is None)."""
@@ -84,7 +126,7 @@ class WorkflowSpec:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"]) or "input"
             raise BadInput(f"invalid input for {self.id}: {where}: {first['msg']}") from None
-        return model.model_dump(mode="json")
+        return model.model_dump(mode="json", exclude_unset=self.exclude_unset)
 
     def input_schema(self) -> dict[str, Any]:
         """JSON schema of the input, for generated forms."""
@@ -99,21 +141,207 @@ def samples_in(workflow_id: str) -> dict[str, Path]:
 
 @dataclass(frozen=True)
 class BrokenEntry:
-    """A configured workflow that failed to import; listed, never launched."""
+    """A configured workflow that failed to load; listed, never launched."""
 
     id: str
     source: str
     error: str
 
 
-def _load_entry(entry: str) -> WorkflowSpec:
-    module_name, _, attribute = entry.partition(":")
+@dataclass(frozen=True)
+class EntryConfig:
+    """One configured external workflow (from the environment or workflows.toml)."""
+
+    entry: str
+    id: str | None = None
+    title: str | None = None
+    description: str | None = None
+    origin: str = "LGOPS_WORKFLOWS"
+
+
+# ---------------------------------------------------------------- input models
+
+
+def _strip_annotated(tp: Any) -> Any:
+    """``Annotated[list[str], operator.add]`` → ``list[str]`` (reducers are not types)."""
+    while typing.get_origin(tp) is typing.Annotated:
+        tp = typing.get_args(tp)[0]
+    return tp
+
+
+def _field_type(tp: Any) -> Any:
+    """The type itself when pydantic can validate it, else ``Any`` (raw JSON)."""
+    tp = _strip_annotated(tp)
+    try:
+        TypeAdapter(tp).json_schema()
+    except Exception:  # noqa: BLE001 - any type pydantic cannot handle becomes free JSON
+        return Any
+    return tp
+
+
+def derive_input_model(builder: StateGraph, name: str) -> type[BaseModel]:
+    """A pydantic model for a graph's input, from its input schema.
+
+    A pydantic input schema is used as is. A TypedDict or dataclass becomes a
+    model with the same fields (types pydantic cannot handle accept any JSON);
+    unknown keys are refused. When the input schema is the whole state (no
+    separate ``input_schema``), every key is optional, as LangGraph itself
+    accepts a partial state as input; a dedicated input schema keeps its
+    required keys.
+    """
+    schema = builder.input_schema
+    if isinstance(schema, type) and issubclass(schema, BaseModel):
+        return schema
+    dedicated = schema is not builder.state_schema
+    try:
+        hints = typing.get_type_hints(schema, include_extras=True)
+    except Exception:  # noqa: BLE001 - unresolvable annotations: fall back to free JSON
+        hints = dict(getattr(schema, "__annotations__", {}))
+    required: set[str] = set()
+    if dedicated:
+        if dataclasses.is_dataclass(schema):
+            required = {
+                f.name
+                for f in dataclasses.fields(schema)
+                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+            }
+        else:
+            required = set(getattr(schema, "__required_keys__", ()))
+    defaults: dict[str, Any] = {}
+    if dataclasses.is_dataclass(schema):
+        defaults = {
+            f.name: f.default for f in dataclasses.fields(schema) if f.default is not dataclasses.MISSING
+        }
+    fields: dict[str, Any] = {}
+    for key, tp in hints.items():
+        if key.startswith("_"):
+            continue
+        fields[key] = (_field_type(tp), ... if key in required else defaults.get(key))
+    model_name = "".join(part.capitalize() for part in name.split("_")) + "Input"
+    return create_model(
+        model_name,
+        __config__=ConfigDict(extra="forbid", arbitrary_types_allowed=True),
+        __doc__=f"Launch input of {name}, derived from the graph's input schema.",
+        **fields,
+    )
+
+
+# ---------------------------------------------------------------- external entries
+
+
+def _import_attribute(entry: str) -> tuple[Any, str]:
+    module_name, _, attribute = entry.strip().partition(":")
     if not module_name or not attribute:
         raise ValueError(f"{entry!r} is not of the form package.module:attribute")
-    obj = getattr(importlib.import_module(module_name), attribute)
+    cwd = os.getcwd()
+    if cwd not in sys.path and "" not in sys.path:
+        sys.path.append(cwd)
+    obj: Any = importlib.import_module(module_name)
+    for part in attribute.split("."):
+        obj = getattr(obj, part)
+    return obj, attribute.rsplit(".", 1)[-1]
+
+
+def _first_paragraph(text: str | None) -> str:
+    return inspect.cleandoc(text or "").split("\n\n")[0].replace("\n", " ").strip()
+
+
+def spec_from_object(
+    obj: Any, config: EntryConfig, default_id: str, module_doc: str | None = None
+) -> WorkflowSpec:
+    """Turn whatever an entry names into a WorkflowSpec (see the module docstring)."""
     if isinstance(obj, WorkflowSpec):
-        return obj
-    raise TypeError(f"{entry} is a {type(obj).__name__}, not a WorkflowSpec")
+        changes = {k: getattr(config, k) for k in ("id", "title", "description") if getattr(config, k)}
+        spec = dataclasses.replace(obj, **changes)
+        return spec if spec.source != "builtin" else dataclasses.replace(spec, source=config.entry)
+    description = None
+    if not isinstance(obj, (StateGraph, CompiledStateGraph)) and callable(obj) and not isinstance(obj, type):
+        description = _first_paragraph(obj.__doc__)
+        obj = obj()
+        if isinstance(obj, WorkflowSpec):
+            return spec_from_object(obj, config, default_id)
+    compile_options: dict[str, Any] = {}
+    if isinstance(obj, CompiledStateGraph):
+        builder = obj.builder
+        for option, attr in (
+            ("interrupt_before", "interrupt_before_nodes"),
+            ("interrupt_after", "interrupt_after_nodes"),
+        ):
+            nodes = getattr(obj, attr, None)
+            if nodes:
+                compile_options[option] = nodes if nodes == "*" else list(nodes)
+    elif isinstance(obj, StateGraph):
+        builder = obj
+    else:
+        raise TypeError(
+            f"{config.entry} is a {type(obj).__name__}; expected a WorkflowSpec, a StateGraph,"
+            " a compiled graph, or a function returning one"
+        )
+    workflow_id = config.id or default_id
+    points = [n for nodes in compile_options.values() if nodes != "*" for n in nodes]
+    spec = WorkflowSpec(
+        id=workflow_id,
+        title=config.title or workflow_id.replace("_", " ").capitalize(),
+        description=config.description or description or _first_paragraph(module_doc) or config.entry,
+        build_graph=lambda: builder,
+        input_model=derive_input_model(builder, workflow_id),
+        interrupt_points=tuple(dict.fromkeys(points)),
+        compile_options=compile_options,
+        exclude_unset=not (
+            isinstance(builder.input_schema, type) and issubclass(builder.input_schema, BaseModel)
+        ),
+        source=config.entry,
+    )
+    spec.compile()  # fails here, at registration, rather than in a worker
+    return spec
+
+
+def load_entry(config: EntryConfig) -> WorkflowSpec:
+    """Import and build one configured workflow (raises on any failure)."""
+    obj, attribute = _import_attribute(config.entry)
+    module_doc = sys.modules[config.entry.partition(":")[0].strip()].__doc__
+    return spec_from_object(obj, config, attribute, module_doc)
+
+
+def configured_entries() -> tuple[list[EntryConfig], list[BrokenEntry]]:
+    """Entries from ``LGOPS_WORKFLOWS`` then ``workflows.toml``, and any file problem."""
+    entries = []
+    for item in filter(None, (e.strip() for e in os.environ.get("LGOPS_WORKFLOWS", "").split(","))):
+        workflow_id, sep, entry = item.partition("=")
+        entries.append(
+            EntryConfig(entry=entry.strip(), id=workflow_id.strip()) if sep else EntryConfig(entry=item)
+        )
+    problems: list[BrokenEntry] = []
+    configured = os.environ.get("LGOPS_WORKFLOWS_FILE")
+    path = Path(configured or DEFAULT_WORKFLOWS_FILE)
+    if not path.is_file():
+        if configured:
+            problems.append(BrokenEntry(path.name, str(path), "file not found"))
+        return entries, problems
+    try:
+        data = tomllib.loads(path.read_text())
+        items = data.get("workflow", data.get("workflows", []))
+        if not isinstance(items, list):
+            raise ValueError("expected [[workflow]] tables")
+    except (OSError, ValueError) as exc:
+        problems.append(BrokenEntry(path.name, str(path), f"{type(exc).__name__}: {exc}"))
+        return entries, problems
+    for i, item in enumerate(items):
+        if not isinstance(item, dict) or not isinstance(item.get("entry"), str):
+            problems.append(
+                BrokenEntry(f"{path.name}[{i}]", str(path), 'an entry needs entry = "pkg.mod:attr"')
+            )
+            continue
+        entries.append(
+            EntryConfig(
+                entry=item["entry"],
+                id=item.get("id"),
+                title=item.get("title"),
+                description=item.get("description"),
+                origin=str(path),
+            )
+        )
+    return entries, problems
 
 
 @cache
@@ -130,15 +358,30 @@ def _registry() -> tuple[dict[str, WorkflowSpec], tuple[BrokenEntry, ...]]:
             broken.append(
                 BrokenEntry(workflow_id, f"core.workflows.{workflow_id}", f"{type(exc).__name__}: {exc}")
             )
-    for entry in filter(None, (e.strip() for e in os.environ.get("LGOPS_WORKFLOWS", "").split(","))):
+    entries, problems = configured_entries()
+    broken.extend(problems)
+    for config in entries:
+        fallback_id = config.id or config.entry.rpartition(":")[2].rsplit(".", 1)[-1] or config.entry
         try:
-            spec = _load_entry(entry)
-            specs[spec.id] = spec
-        except Exception as exc:  # noqa: BLE001 - any import failure is reported, not fatal
-            broken.append(
-                BrokenEntry(entry.rpartition(":")[2] or entry, entry, f"{type(exc).__name__}: {exc}")
-            )
+            spec = load_entry(config)
+        except Exception as exc:  # noqa: BLE001 - any import or build failure is reported, not fatal
+            broken.append(BrokenEntry(fallback_id, config.entry, _one_line(exc)))
+            continue
+        if spec.id in specs:
+            broken.append(BrokenEntry(spec.id, config.entry, f"duplicate workflow id {spec.id!r}"))
+            continue
+        specs[spec.id] = spec
     return specs, tuple(broken)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = (str(exc).strip().splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {text}"[:500]
+
+
+def reload() -> None:
+    """Forget the loaded registry (configuration changed; tests)."""
+    _registry.cache_clear()
 
 
 def all_workflows() -> list[WorkflowSpec]:

@@ -86,24 +86,63 @@ class _Recorder:
         runs.record_event(self.run_id, kind, node=node, task_id=task_id, duration_ms=duration, data=data)
 
 
+BREAKPOINT_PREFIX = "paused:"
+
+
 def _step_input(graph: Any, config: dict, run: runs.Run, command: dict[str, Any]) -> Any:
-    """What to feed the graph so the step continues from the latest checkpoint."""
+    """What to feed the graph so the step continues from the latest checkpoint.
+
+    A resume applies every decided interrupt still pending in the graph, not
+    only the one this job was enqueued for: with parallel branches an operator
+    may decide a second interrupt while the first decision is being applied,
+    and a later job then finds nothing left to resume and just continues.
+    """
     state = graph.get_state(config)
     if state.created_at is None:  # no checkpoint yet: a fresh start
         return run.input
     if command.get("kind") == "resume":
-        pending = {i.id for i in state.interrupts}
+        pending = [i.id for i in state.interrupts]
+        decided = runs.decided_responses(run.id, pending) if pending else {}
         if command.get("interrupt_id") in pending:
-            return Command(resume={command["interrupt_id"]: command.get("response")})
-    return None  # continue (a retried job, a rollback fork, or an already-applied resume)
+            decided.setdefault(command["interrupt_id"], command.get("response"))
+        if decided:
+            return Command(resume=decided)
+    return None  # continue (a retried job, a rollback fork, a paused thread, an applied resume)
 
 
-def _pending_interrupts(state: Any) -> list[dict[str, Any]]:
+def pending_from_state(state: Any) -> list[dict[str, Any]]:
+    """Interrupts a thread waits on: dynamic ones, else a "paused" one when it stopped between steps.
+
+    A graph compiled with ``interrupt_before`` / ``interrupt_after`` (or a
+    thread an application left mid-way) stops with ``next`` set and no
+    interrupt; it gets one synthetic interrupt, ``paused:<checkpoint id>``,
+    whose payload follows the Agent Inbox shape with only ``allow_accept``:
+    approving it continues the thread.
+    """
     pending = []
     for task in state.tasks:
         for intr in task.interrupts:
             pending.append({"interrupt_id": intr.id, "node": task.name, "payload": intr.value})
-    return pending
+    if pending or not state.next:
+        return pending
+    checkpoint_id = state.config["configurable"].get("checkpoint_id")
+    nodes = list(state.next)
+    return [
+        {
+            "interrupt_id": f"{BREAKPOINT_PREFIX}{checkpoint_id}",
+            "node": nodes[0],
+            "payload": {
+                "action_request": {"action": "continue", "args": {"next": nodes}},
+                "config": {
+                    "allow_accept": True,
+                    "allow_edit": False,
+                    "allow_respond": False,
+                    "allow_ignore": False,
+                },
+                "description": f"Paused before {', '.join(nodes)}; approve to continue.",
+            },
+        }
+    ]
 
 
 def _one_line(exc: BaseException) -> str:
@@ -122,8 +161,8 @@ def drive_run(run_id: str, command: dict[str, Any], *, worker: str = "worker") -
         return None
     runs.record_event(run_id, "step_start", data={"command": command.get("kind"), "worker": worker})
     spec = get_workflow(run.workflow_id)
-    graph = spec.build_graph().compile(checkpointer=make_checkpointer())
-    config = {"configurable": {"thread_id": run_id}, "recursion_limit": 200}
+    graph = spec.compile(make_checkpointer())
+    config = {"configurable": {"thread_id": run.thread_id}, "recursion_limit": 200}
     recorder = _Recorder(run_id)
     try:
         step_input = _step_input(graph, config, run, command)
@@ -144,15 +183,12 @@ def drive_run(run_id: str, command: dict[str, Any], *, worker: str = "worker") -
         )
         runs.mark_finished(run_id, RunStatus.FAILED, _one_line(exc))
         return RunStatus.FAILED
-    pending = _pending_interrupts(state)
+    pending = pending_from_state(state)
     checkpoint_id = state.config["configurable"].get("checkpoint_id")
     if pending:
         runs.mark_interrupted(run_id, pending, checkpoint_id)
         runs.record_event(run_id, "interrupted", data={"interrupts": [p["interrupt_id"] for p in pending]})
         return RunStatus.INTERRUPTED
-    if state.next:
-        # Stopped without an interrupt (e.g. cancelled mid-step): leave it to the next job.
-        return None
     runs.mark_finished(run_id, RunStatus.SUCCEEDED)
     runs.record_event(run_id, "finished", data={"checkpoint_id": checkpoint_id})
     return RunStatus.SUCCEEDED

@@ -31,7 +31,7 @@ from psycopg.types.json import Jsonb
 from core import auth, queue
 from core.db import get_pool
 from core.errors import BadInput, Conflict, NotFound
-from core.interrupts import ACTIONS, allowed_actions, response_for
+from core.interrupts import ACTIONS, allowed_actions, describe, resume_value
 from core.registry import get_workflow
 
 
@@ -73,6 +73,12 @@ class Run:
     error: str | None
     attempts: int
     worker: str | None
+    thread_id: str = ""
+
+    @property
+    def attached(self) -> bool:
+        """True for a thread an application wrote itself, attached to a workflow."""
+        return bool(self.thread_id) and self.thread_id != self.id
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Run:
@@ -91,6 +97,7 @@ class Run:
             error=row["error"],
             attempts=row["attempts"],
             worker=row["worker"],
+            thread_id=row.get("thread_id") or str(row["id"]),
         )
 
 
@@ -170,6 +177,11 @@ class PendingInterrupt:
         """The operator actions this interrupt allows."""
         return allowed_actions(self.payload)
 
+    @property
+    def summary(self) -> dict[str, Any]:
+        """Convention, title, description, args and actions (see ``interrupts.describe``)."""
+        return describe(self.payload)
+
 
 @dataclass(frozen=True)
 class AuditEntry:
@@ -212,6 +224,14 @@ def parse_run_id(run_id: str) -> str:
         raise BadInput(f"{str(run_id)[:80]!r} is not a run id") from None
 
 
+def parse_thread_id(thread_id: str) -> str:
+    """Check a LangGraph thread id (any non-empty string up to 500 characters)."""
+    text = str(thread_id or "").strip()
+    if not text or len(text) > 500:
+        raise BadInput("a thread id is 1 to 500 characters")
+    return text
+
+
 @contextmanager
 def _transaction() -> Iterator[Connection]:
     with get_pool().connection() as conn, conn.transaction():
@@ -244,19 +264,32 @@ def _audit(
 
 
 def _check_actor(actor: str) -> str:
-    actor = (actor or "").strip()
+    actor = (_clean_text(actor, "actor", 200) or "").strip()
     if not actor:
         raise BadInput("an action needs an actor (who is doing it)")
-    return actor[:200]
+    return actor
 
 
 def _json_size_ok(value: Any, what: str) -> None:
     try:
-        size = len(json.dumps(value))
+        text = json.dumps(value)
     except (TypeError, ValueError) as exc:
         raise BadInput(f"{what} is not JSON-serialisable: {exc}") from None
-    if size > MAX_INPUT_BYTES:
-        raise BadInput(f"{what} is {size} bytes; the limit is {MAX_INPUT_BYTES}")
+    if len(text) > MAX_INPUT_BYTES:
+        raise BadInput(f"{what} is {len(text)} bytes; the limit is {MAX_INPUT_BYTES}")
+    if "\\u0000" in text:
+        raise BadInput(f"{what} contains a NUL character, which PostgreSQL cannot store")
+
+
+def _clean_text(value: str | None, what: str, max_len: int = 10_000) -> str | None:
+    """Free text from an operator: bounded, and storable (no NUL)."""
+    if value is None:
+        return None
+    if "\x00" in value:
+        raise BadInput(f"{what} contains a NUL character")
+    if len(value) > max_len:
+        raise BadInput(f"{what} is longer than {max_len:,} characters")
+    return value
 
 
 # ---------------------------------------------------------------- actions
@@ -284,9 +317,9 @@ def launch(
     run_id = str(uuid.uuid4())
     with _transaction() as conn:
         row = conn.execute(
-            "INSERT INTO runs (id, workflow_id, status, input, priority, created_by)"
-            " VALUES (%s, %s, 'queued', %s, %s, %s) RETURNING *",
-            (run_id, spec.id, Jsonb(graph_input), priority, actor),
+            "INSERT INTO runs (id, thread_id, workflow_id, status, input, priority, created_by)"
+            " VALUES (%s, %s, %s, 'queued', %s, %s, %s) RETURNING *",
+            (run_id, run_id, spec.id, Jsonb(graph_input), priority, actor),
         ).fetchone()
         _audit(conn, actor, "launch", run_id, details={"workflow_id": spec.id, "sample": sample})
         queue.enqueue(run_id, {"kind": "start"}, connection=conn)
@@ -304,6 +337,11 @@ def decide(
 ) -> PendingInterrupt:
     """Decide a pending interrupt and resume the run in the background.
 
+    The resume value is built by :func:`core.interrupts.resume_value` from the
+    interrupt's payload (Agent Inbox, HITL middleware or plain). When several
+    interrupts are pending (parallel branches), name one with ``interrupt_id``;
+    each is decided on its own, also while the run is still applying an
+    earlier decision (the worker resumes every decided interrupt it finds).
     Raises Conflict when the run is not waiting for an operator or the
     interrupt was already decided, so of two simultaneous decisions one wins.
     """
@@ -311,8 +349,6 @@ def decide(
     run_id = parse_run_id(run_id)
     if action not in ACTIONS:
         raise BadInput(f"action must be one of {', '.join(ACTIONS)}, not {action!r}")
-    if action == "edit" and not isinstance(payload, dict):
-        raise BadInput("edit needs a JSON object payload with the edited arguments")
     if comment is not None and len(comment) > 10_000:
         raise BadInput("comment is longer than 10,000 characters")
     _json_size_ok(payload, "payload")
@@ -326,17 +362,16 @@ def decide(
                 (run_id,),
             )
         ]
-        if run.status != RunStatus.INTERRUPTED or not pending:
-            decided = (
-                interrupt_id
-                and conn.execute(
-                    "SELECT decided_by FROM interrupts WHERE run_id = %s AND interrupt_id = %s"
-                    " AND status = 'decided' ORDER BY id DESC LIMIT 1",
-                    (run_id, interrupt_id),
-                ).fetchone()
-            )
+        waiting = run.status in (RunStatus.INTERRUPTED, RunStatus.QUEUED, RunStatus.RUNNING)
+        if interrupt_id is not None and not any(p.interrupt_id == interrupt_id for p in pending):
+            decided = conn.execute(
+                "SELECT decided_by FROM interrupts WHERE run_id = %s AND interrupt_id = %s"
+                " AND status = 'decided' ORDER BY id DESC LIMIT 1",
+                (run_id, interrupt_id),
+            ).fetchone()
             if decided:
                 raise Conflict(f"interrupt {interrupt_id} was already decided by {decided['decided_by']}")
+        if not waiting or not pending:
             raise Conflict(f"run {run_id} is {run.status.value}, not waiting for an operator")
         if interrupt_id is None:
             if len(pending) > 1:
@@ -348,15 +383,16 @@ def decide(
             if not matches:
                 raise NotFound(f"run {run_id} has no pending interrupt {interrupt_id}")
             target = matches[0]
-        if action not in target.actions:
-            raise BadInput(f"this interrupt allows {', '.join(target.actions)}; not {action}")
-        response = response_for(action, payload, comment)
+        response = resume_value(target.payload, action, payload, comment)
         conn.execute(
             "UPDATE interrupts SET status = 'decided', decided_by = %s, decided_at = now(),"
             " response = %s WHERE run_id = %s AND interrupt_id = %s AND status = 'pending'",
             (actor, Jsonb(response), run_id, target.interrupt_id),
         )
-        conn.execute("UPDATE runs SET status = 'queued', updated_at = now() WHERE id = %s", (run_id,))
+        conn.execute(
+            "UPDATE runs SET status = 'queued', updated_at = now() WHERE id = %s AND status = 'interrupted'",
+            (run_id,),
+        )
         _audit(
             conn,
             actor,
@@ -364,7 +400,7 @@ def decide(
             run_id,
             interrupt_id=target.interrupt_id,
             reason=comment,
-            details={"node": target.node, "payload": payload},
+            details={"node": target.node, "payload": payload, "thread_id": run.thread_id},
         )
         queue.enqueue(
             run_id,
@@ -378,6 +414,7 @@ def cancel(run_id: str, *, actor: str, reason: str | None = None) -> Run:
     """Cancel a run that has not finished; a running step stops at its next event."""
     actor = _check_actor(actor)
     run_id = parse_run_id(run_id)
+    reason = _clean_text(reason, "reason")
     with _transaction() as conn:
         auth.require(actor, "cancel", conn)
         run = _lock_run(conn, run_id)
@@ -408,9 +445,10 @@ def rollback(run_id: str, checkpoint_id: str, *, actor: str, reason: str | None 
 
     actor = _check_actor(actor)
     run_id = parse_run_id(run_id)
-    checkpoint_id = str(checkpoint_id).strip()
-    if not checkpoint_id or len(checkpoint_id) > 64:
-        raise BadInput("checkpoint id is empty or too long")
+    checkpoint_id = (_clean_text(str(checkpoint_id), "checkpoint id", 64) or "").strip()
+    reason = _clean_text(reason, "reason")
+    if not checkpoint_id:
+        raise BadInput("checkpoint id is empty")
     with _transaction() as conn:
         auth.require(actor, "rollback", conn)
         run = _lock_run(conn, run_id)
@@ -418,12 +456,14 @@ def rollback(run_id: str, checkpoint_id: str, *, actor: str, reason: str | None 
             raise Conflict(f"run {run_id} is {run.status.value}; roll back once it has stopped")
         exists = conn.execute(
             "SELECT 1 FROM checkpoints WHERE thread_id = %s AND checkpoint_ns = '' AND checkpoint_id = %s",
-            (run_id, checkpoint_id),
+            (run.thread_id, checkpoint_id),
         ).fetchone()
         if not exists:
             raise NotFound(f"run {run_id} has no checkpoint {checkpoint_id}")
-        graph = get_workflow(run.workflow_id).build_graph().compile(checkpointer=postgres_saver(conn))
-        target = {"configurable": {"thread_id": run_id, "checkpoint_ns": "", "checkpoint_id": checkpoint_id}}
+        graph = get_workflow(run.workflow_id).compile(postgres_saver(conn))
+        target = {
+            "configurable": {"thread_id": run.thread_id, "checkpoint_ns": "", "checkpoint_id": checkpoint_id}
+        }
         fork = graph.update_state(target, None)
         fork_id = fork["configurable"]["checkpoint_id"]
         conn.execute(
@@ -442,10 +482,75 @@ def rollback(run_id: str, checkpoint_id: str, *, actor: str, reason: str | None 
             run_id,
             checkpoint_id=checkpoint_id,
             reason=reason,
-            details={"fork_checkpoint_id": fork_id, "from_status": run.status.value},
+            details={
+                "fork_checkpoint_id": fork_id,
+                "from_status": run.status.value,
+                "thread_id": run.thread_id,
+            },
         )
         queue.enqueue(run_id, {"kind": "continue"}, connection=conn)
     return fork_id
+
+
+def attach(thread_id: str, workflow_id: str, *, actor: str, reason: str | None = None) -> Run:
+    """Attach a thread an application wrote itself to a registered workflow.
+
+    The thread becomes a run (with its own uuid; ``thread_id`` keeps the
+    application's id) so an operator can decide its interrupts and roll it
+    back like any run. Its pending interrupts are recorded now; a thread that
+    stopped between steps without an interrupt gets a "paused" interrupt
+    whose approval continues it. Nothing is executed until someone decides.
+    Audited as ``attach``; needs the operator role.
+    """
+    from core.checkpointer import postgres_saver
+    from core.runner import pending_from_state
+
+    actor = _check_actor(actor)
+    thread_id = parse_thread_id(thread_id)
+    spec = get_workflow(workflow_id)
+    run_id = str(uuid.uuid4())
+    with _transaction() as conn:
+        auth.require(actor, "attach", conn)
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"attach:{thread_id}",))
+        taken = conn.execute("SELECT id FROM runs WHERE thread_id = %s", (thread_id,)).fetchone()
+        if taken:
+            raise Conflict(f"thread {thread_id} is already run {taken['id']}")
+        exists = conn.execute(
+            "SELECT 1 FROM checkpoints WHERE thread_id = %s AND checkpoint_ns = '' LIMIT 1", (thread_id,)
+        ).fetchone()
+        if not exists:
+            raise NotFound(f"no thread {thread_id!r} in the checkpoint tables")
+        graph = spec.compile(postgres_saver(conn))
+        state = graph.get_state({"configurable": {"thread_id": thread_id}})
+        pending = pending_from_state(state)
+        status = RunStatus.INTERRUPTED if pending else RunStatus.SUCCEEDED
+        checkpoint_id = state.config["configurable"].get("checkpoint_id")
+        row = conn.execute(
+            "INSERT INTO runs (id, thread_id, workflow_id, status, input, priority, created_by,"
+            " started_at, finished_at)"
+            " VALUES (%s, %s, %s, %s, '{}', %s, %s, now(), CASE WHEN %s THEN now() END) RETURNING *",
+            (run_id, thread_id, spec.id, status.value, spec.priority, actor, status.finished),
+        ).fetchone()
+        for p in pending:
+            conn.execute(
+                "INSERT INTO interrupts (run_id, interrupt_id, node, payload, checkpoint_id)"
+                " VALUES (%s, %s, %s, %s, %s)",
+                (run_id, p["interrupt_id"], p.get("node"), Jsonb(p["payload"]), checkpoint_id),
+            )
+        conn.execute(
+            "INSERT INTO run_events (run_id, kind, data) VALUES (%s, 'attached', %s)",
+            (run_id, Jsonb({"thread_id": thread_id, "interrupts": [p["interrupt_id"] for p in pending]})),
+        )
+        _audit(
+            conn,
+            actor,
+            "attach",
+            run_id,
+            checkpoint_id=checkpoint_id,
+            reason=reason,
+            details={"thread_id": thread_id, "workflow_id": spec.id, "status": status.value},
+        )
+    return Run.from_row(row)
 
 
 # ---------------------------------------------------------------- reads
@@ -459,6 +564,14 @@ def get_run(run_id: str) -> Run:
     if row is None:
         raise NotFound(f"no run {run_id}")
     return Run.from_row(row)
+
+
+def run_for_thread(thread_id: str) -> Run | None:
+    """The run that owns a thread (launched or attached), if any."""
+    thread_id = parse_thread_id(thread_id)
+    with get_pool().connection() as conn:
+        row = conn.execute("SELECT * FROM runs WHERE thread_id = %s", (thread_id,)).fetchone()
+    return Run.from_row(row) if row else None
 
 
 def list_runs(
@@ -506,14 +619,12 @@ def _run_filters(
         params.append(statuses)
     if workflow_id:
         clauses.append("workflow_id = %s")
-        params.append(workflow_id)
+        params.append(_clean_text(workflow_id, "workflow", 200))
     if search:
-        text = search.strip().lower()
-        if len(text) > 64:
-            raise BadInput("search text is longer than 64 characters")
+        text = (_clean_text(search, "search text", 64) or "").strip().lower()
         try:
-            clauses.append("id = %s")
             params.append(str(uuid.UUID(text)))
+            clauses.append("id = %s")
         except ValueError:
             # A prefix of the id: compare as text on the indexed uuid's string form.
             clauses.append("id::text LIKE %s")
@@ -673,7 +784,12 @@ def record_event(
 
 
 def mark_interrupted(run_id: str, pending: list[dict[str, Any]], checkpoint_id: str | None) -> None:
-    """The step ended at interrupts: store them (once each) and wait for an operator."""
+    """The step ended at interrupts: store them (once each) and wait for an operator.
+
+    An interrupt already decided (its decision arrived while this step ran,
+    and its resume job is queued) is not asked again; while such a decision is
+    on its way the run stays queued rather than interrupted.
+    """
     current = [p["interrupt_id"] for p in pending]
     with get_pool().connection() as conn, conn.transaction():
         conn.execute(
@@ -681,7 +797,17 @@ def mark_interrupted(run_id: str, pending: list[dict[str, Any]], checkpoint_id: 
             " AND NOT (interrupt_id = ANY(%s))",
             (run_id, current),
         )
+        decided = {
+            r["interrupt_id"]
+            for r in conn.execute(
+                "SELECT interrupt_id FROM interrupts WHERE run_id = %s AND status = 'decided'"
+                " AND interrupt_id = ANY(%s)",
+                (run_id, current),
+            )
+        }
         for p in pending:
+            if p["interrupt_id"] in decided:
+                continue
             conn.execute(
                 "INSERT INTO interrupts (run_id, interrupt_id, node, payload, checkpoint_id)"
                 " VALUES (%s, %s, %s, %s, %s)"
@@ -689,9 +815,20 @@ def mark_interrupted(run_id: str, pending: list[dict[str, Any]], checkpoint_id: 
                 (run_id, p["interrupt_id"], p.get("node"), Jsonb(p["payload"]), checkpoint_id),
             )
         conn.execute(
-            "UPDATE runs SET status = 'interrupted', updated_at = now() WHERE id = %s AND status = 'running'",
-            (run_id,),
+            "UPDATE runs SET status = %s, updated_at = now() WHERE id = %s AND status = 'running'",
+            ("queued" if decided else "interrupted", run_id),
         )
+
+
+def decided_responses(run_id: str, interrupt_ids: list[str]) -> dict[str, Any]:
+    """Resume values of decided interrupts among ``interrupt_ids`` (the worker applies them)."""
+    with get_pool().connection() as conn:
+        rows = conn.execute(
+            "SELECT interrupt_id, response FROM interrupts WHERE run_id = %s AND status = 'decided'"
+            " AND interrupt_id = ANY(%s) ORDER BY id",
+            (run_id, interrupt_ids),
+        ).fetchall()
+    return {r["interrupt_id"]: r["response"] for r in rows}
 
 
 def mark_finished(run_id: str, status: RunStatus, error: str | None = None) -> None:
