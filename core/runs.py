@@ -227,8 +227,8 @@ def parse_run_id(run_id: str) -> str:
 def parse_thread_id(thread_id: str) -> str:
     """Check a LangGraph thread id (any non-empty string up to 500 characters)."""
     text = str(thread_id or "").strip()
-    if not text or len(text) > 500:
-        raise BadInput("a thread id is 1 to 500 characters")
+    if not text or len(text) > 500 or "\x00" in text:
+        raise BadInput("a thread id is 1 to 500 characters, without NUL")
     return text
 
 
@@ -349,8 +349,7 @@ def decide(
     run_id = parse_run_id(run_id)
     if action not in ACTIONS:
         raise BadInput(f"action must be one of {', '.join(ACTIONS)}, not {action!r}")
-    if comment is not None and len(comment) > 10_000:
-        raise BadInput("comment is longer than 10,000 characters")
+    comment = _clean_text(comment, "comment")
     _json_size_ok(payload, "payload")
     with _transaction() as conn:
         auth.require(actor, "decide", conn)
@@ -507,6 +506,7 @@ def attach(thread_id: str, workflow_id: str, *, actor: str, reason: str | None =
 
     actor = _check_actor(actor)
     thread_id = parse_thread_id(thread_id)
+    reason = _clean_text(reason, "reason")
     spec = get_workflow(workflow_id)
     run_id = str(uuid.uuid4())
     with _transaction() as conn:
