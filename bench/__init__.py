@@ -1,0 +1,1 @@
+"""Benchmarks of the run machinery (``python -m bench``); not part of the test run."""

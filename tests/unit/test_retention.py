@@ -1,0 +1,66 @@
+"""Retention policy and the pure parts of a prune plan (no database)."""
+
+from __future__ import annotations
+
+import pytest
+
+from core import retention
+
+
+def _row(cid: str, parent: str | None, ns: str = "", root: str | None = None, v: int = 4) -> dict:
+    return {"checkpoint_ns": ns, "checkpoint_id": cid, "parent_checkpoint_id": parent, "v": v, "root": root}
+
+
+def test_priority_ages_default_and_critical_never() -> None:
+    ages = retention.retention_ages(10)
+    assert ages == {"LOW": 10, "MEDIUM": 10, "HIGH": 30}
+    assert "CRITICAL" not in ages
+
+
+def test_factors_from_env_cannot_enable_critical() -> None:
+    env = {retention.PRUNE_FACTORS_ENV: "low=0.5, HIGH=2, CRITICAL=1"}
+    assert retention.retention_factors(env) == {"LOW": 0.5, "HIGH": 2.0}
+    with pytest.raises(ValueError):
+        retention.retention_factors({retention.PRUNE_FACTORS_ENV: "URGENT=1"})
+    with pytest.raises(ValueError):
+        retention.retention_ages(-1)
+
+
+def test_scheduled_age_is_off_unless_set() -> None:
+    assert retention.scheduled_age({}) is None
+    assert retention.scheduled_age({retention.PRUNE_AGE_ENV: "nope"}) is None
+    assert retention.scheduled_age({retention.PRUNE_AGE_ENV: "7.5"}) == 7.5
+
+
+def test_checkpoint_ids_found_anywhere_in_state() -> None:
+    state = {
+        "rollback_points": [{"id": 1, "checkpoint_id": "c2"}, {"id": 2, "checkpoint_id": "gone"}],
+        "note": "c3",
+        "nested": {"deep": [("c1",)]},
+    }
+    assert retention.checkpoint_ids_in(state, {"c1", "c2", "c3", "c4"}) == {"c1", "c2", "c3"}
+
+
+def test_keep_set_head_references_and_subgraph_under_kept_root() -> None:
+    rows = [
+        _row("c1", None),
+        _row("c2", "c1"),
+        _row("c3", "c2"),
+        _row("c4", "c3"),
+        _row("s1", None, ns="sub:t1", root="c2"),
+        _row("s2", "s1", ns="sub:t1", root="c2"),
+        _row("s9", None, ns="sub:t9", root="c3"),
+    ]
+    kept = retention.keep_set(rows, {"c2", "not-a-checkpoint"})
+    assert kept == {("", "c4"), ("", "c2"), ("sub:t1", "s2")}
+
+
+def test_keep_set_keeps_parent_of_old_format_head() -> None:
+    rows = [_row("c1", None, v=1), _row("c2", "c1", v=1)]
+    assert retention.keep_set(rows, []) == {("", "c1"), ("", "c2")}
+
+
+def test_relink_to_nearest_kept_ancestor() -> None:
+    rows = [_row("c1", None), _row("c2", "c1"), _row("c3", "c2"), _row("c4", "c3")]
+    kept = {("", "c4"), ("", "c2")}
+    assert retention.relinks(rows, kept) == [("", "c2", None), ("", "c4", "c2")]
