@@ -17,7 +17,7 @@ from dataclasses import asdict, is_dataclass
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from core.errors import BadInput, LgopsError
 
@@ -360,6 +360,33 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
+DEFAULT_PRUNE_DAYS = 30.0
+
+
+def cmd_prune(args: argparse.Namespace) -> int:
+    from core import retention
+
+    days = args.older_than
+    if days is None:
+        days = retention.scheduled_age()
+        days = DEFAULT_PRUNE_DAYS if days is None else days
+    report = retention.prune(days, dry_run=args.dry_run, actor=_actor(), batch_size=args.batch_size)
+
+    def text() -> str:
+        verb = "would remove" if report.dry_run else "removed"
+        ages = ", ".join(f"{p} {d:g} d" for p, d in report.ages_days.items())
+        lines = [
+            f"{verb} {report.checkpoints_deleted} checkpoints, {report.writes_deleted} writes,"
+            f" {report.blobs_deleted} blobs ({report.bytes_freed / 2**20:.1f} MB) from {report.runs_pruned} runs;"
+            f" kept {report.checkpoints_kept} checkpoints (ages: {ages}; CRITICAL never)"
+        ]
+        lines += [f"skipped {rid}: {why}" for rid, why in report.runs_skipped.items()]
+        return "\n".join(lines)
+
+    _emit(args, report.as_dict(), text)
+    return 0
+
+
 # -------------------------------------------------------------- parsers
 
 
@@ -453,8 +480,39 @@ def configure_threads_parser(sub: argparse._SubParsersAction) -> None:
     a.set_defaults(func=cmd_attach)
 
 
+def _days(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days") from None
+    if not (0 <= value < float("inf")):
+        raise argparse.ArgumentTypeError("must be a finite number of days, 0 or more")
+    return value
+
+
+def configure_prune_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("prune", help="thin out the checkpoint history of finished runs (admins)")
+    p.add_argument(
+        "--older-than",
+        type=_days,
+        metavar="DAYS",
+        help="base age: LOW/MEDIUM runs finished this long ago, HIGH 3x, CRITICAL never"
+        " (default: LGOPS_PRUNE_OLDER_THAN_DAYS, else 30)",
+    )
+    p.add_argument("--dry-run", action="store_true", help="report what would go; write nothing")
+    p.add_argument("--batch-size", type=_positive_int, default=50, help="runs per transaction")
+    p.set_defaults(func=cmd_prune)
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (``--help`` still shows the usage)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {self.prog.removeprefix('python -m core ')}: {message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m core", description="LangGraph operator console")
+    parser = _OneLineParser(prog="python -m core", description="LangGraph operator console")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -467,6 +525,7 @@ def build_parser() -> argparse.ArgumentParser:
     configure_decide_parser(sub)
     configure_history_parser(sub)
     configure_rollback_parser(sub)
+    configure_prune_parser(sub)
     cancel = sub.add_parser("cancel", help="cancel a run")
     cancel.add_argument("run_id")
     cancel.add_argument("--reason")

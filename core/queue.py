@@ -14,10 +14,13 @@ checkpoint (see :mod:`core.runner`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
+import signal
 import socket
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import procrastinate
@@ -112,6 +115,29 @@ async def _recover_stalled(app: procrastinate.App, every: float, stalled_after: 
         await asyncio.sleep(every)
 
 
+RESTART_DELAY_SECONDS = 2.0
+
+
+@contextlib.contextmanager
+def _stop_on_signals(stop_event: asyncio.Event) -> Iterator[None]:
+    """SIGINT / SIGTERM ask for a graceful stop; a second signal has its default effect."""
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGINT, signal.SIGTERM)
+
+    def on_signal() -> None:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+        stop_event.set()
+
+    for sig in signals:
+        loop.add_signal_handler(sig, on_signal)
+    try:
+        yield
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+
+
 async def run_worker_async(
     concurrency: int = 1,
     *,
@@ -119,42 +145,64 @@ async def run_worker_async(
     install_signal_handlers: bool = True,
     stop_event: asyncio.Event | None = None,
 ) -> None:
-    """Run a worker until stopped (signal, or ``stop_event`` when given)."""
+    """Run a worker until stopped (signal, or ``stop_event`` when given).
+
+    procrastinate's worker ends when PostgreSQL goes away (a failed job fetch,
+    heartbeat or listener stops it), which would leave the process exiting with
+    status 0 and nobody executing runs. It is therefore supervised: when it ends
+    without a stop being asked for, it is started again (it registers anew) after
+    a short pause, and jobs its previous incarnation held are retried by the
+    stalled-job recovery. Signals are handled here, not by procrastinate, so a
+    stop request is told apart from a worker that ended by itself.
+    """
     from core.db import database_url, get_pool
 
     settings = load_settings()
     get_pool()  # migrates before taking jobs
     url = database_url(settings)
     name = name or f"{socket.gethostname()}:{os.getpid()}"
+    stop_event = stop_event or asyncio.Event()
     app = build_worker_app()
     async with AsyncConnectionPool(url, min_size=1, max_size=concurrency + 3, open=False) as apool:
         async with app.open_async(apool):
             recovery = asyncio.create_task(
                 _recover_stalled(app, settings.heartbeat_seconds, settings.stalled_after_seconds)
             )
-            worker = asyncio.create_task(
-                app.run_worker_async(
-                    queues=[QUEUE],
-                    concurrency=concurrency,
-                    name=name,
-                    install_signal_handlers=install_signal_handlers,
-                    update_heartbeat_interval=settings.heartbeat_seconds,
-                    stalled_worker_timeout=settings.stalled_after_seconds,
-                    fetch_job_polling_interval=1.0,
-                    abort_job_polling_interval=1.0,
-                    delete_jobs="successful",
-                )
-            )
-            waiters = [worker]
-            if stop_event is not None:
-                waiters.append(asyncio.create_task(stop_event.wait()))
+            stop_requested = asyncio.create_task(stop_event.wait())
+            handlers = _stop_on_signals(stop_event) if install_signal_handlers else contextlib.nullcontext()
             try:
-                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+                with handlers:
+                    while not stop_event.is_set():
+                        worker = asyncio.create_task(
+                            app.run_worker_async(
+                                queues=[QUEUE],
+                                concurrency=concurrency,
+                                name=name,
+                                install_signal_handlers=False,
+                                update_heartbeat_interval=settings.heartbeat_seconds,
+                                stalled_worker_timeout=settings.stalled_after_seconds,
+                                fetch_job_polling_interval=1.0,
+                                abort_job_polling_interval=1.0,
+                                delete_jobs="successful",
+                            )
+                        )
+                        await asyncio.wait([worker, stop_requested], return_when=asyncio.FIRST_COMPLETED)
+                        if not worker.done():  # stop asked: procrastinate finishes running jobs first
+                            worker.cancel()
+                            await asyncio.gather(worker, return_exceptions=True)
+                            break
+                        error = None if worker.cancelled() else worker.exception()
+                        if stop_event.is_set():
+                            break
+                        log.warning(
+                            "worker loop ended (%s); restarting in %.0f s",
+                            f"{type(error).__name__}: {error}".strip() if error else "no error",
+                            RESTART_DELAY_SECONDS,
+                        )
+                        await asyncio.wait([stop_requested], timeout=RESTART_DELAY_SECONDS)
             finally:
                 recovery.cancel()
-                if not worker.done():
-                    worker.cancel()
-                    await asyncio.gather(worker, return_exceptions=True)
+                stop_requested.cancel()
 
 
 def start_worker_thread(concurrency: int = 1) -> threading.Thread:
