@@ -39,9 +39,14 @@ def postgres_saver(conn: ConnectionPool | Connection) -> PostgresSaver:
     return PostgresSaver(conn, serde=strict_serde())
 
 
+def uses_memory() -> bool:
+    """True when ``LGOPS_CHECKPOINTER=memory`` asks for the in-memory saver."""
+    return os.environ.get("LGOPS_CHECKPOINTER", "postgres").lower() == "memory"
+
+
 def make_checkpointer(pool: ConnectionPool | None = None) -> BaseCheckpointSaver:
     """The saver runs use, chosen by ``LGOPS_CHECKPOINTER`` (``postgres`` or ``memory``)."""
-    if os.environ.get("LGOPS_CHECKPOINTER", "postgres").lower() == "memory":
+    if uses_memory():
         return _memory
     if pool is None:
         from core.db import get_pool

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from core.checkpointer import make_checkpointer
 from core.db import get_pool
 from core.errors import BadInput, NotFound
+from core.graphs import compiled
 from core.registry import get_workflow
 from core.runs import get_run, parse_thread_id
 
@@ -75,13 +75,13 @@ class ThreadState:
 
 def _graph_for(run_id: str) -> Any:
     run = get_run(run_id)
-    return get_workflow(run.workflow_id).compile(make_checkpointer())
+    return compiled(get_workflow(run.workflow_id))
 
 
 def current_state(run_id: str) -> RunState:
     """Values of the latest checkpoint (empty before the run has started)."""
     run = get_run(run_id)
-    graph = get_workflow(run.workflow_id).compile(make_checkpointer())
+    graph = compiled(get_workflow(run.workflow_id))
     state = graph.get_state({"configurable": {"thread_id": run.thread_id}})
     return RunState(
         checkpoint_id=state.config["configurable"].get("checkpoint_id"),
@@ -97,7 +97,7 @@ def state_at(run_id: str, checkpoint_id: str) -> dict[str, Any]:
     config = {
         "configurable": {"thread_id": run.thread_id, "checkpoint_ns": "", "checkpoint_id": checkpoint_id}
     }
-    state = get_workflow(run.workflow_id).compile(make_checkpointer()).get_state(config)
+    state = compiled(get_workflow(run.workflow_id)).get_state(config)
     if state.created_at is None:
         raise NotFound(f"run {run.id} has no checkpoint {checkpoint_id}")
     return dict(state.values or {})
@@ -122,7 +122,7 @@ def history(run_id: str, *, limit: int = 50, before: str | None = None) -> list[
     readable and distinguishable.
     """
     run = get_run(run_id)
-    graph = get_workflow(run.workflow_id).compile(make_checkpointer())
+    graph = compiled(get_workflow(run.workflow_id))
     return _history(run.thread_id, graph, limit=limit, before=before)
 
 
@@ -131,7 +131,7 @@ def thread_history(
 ) -> list[CheckpointInfo]:
     """A thread's checkpoints newest first; ``next`` is filled only with ``workflow_id``."""
     thread_id = parse_thread_id(thread_id)
-    graph = get_workflow(workflow_id).compile(make_checkpointer()) if workflow_id else None
+    graph = compiled(get_workflow(workflow_id)) if workflow_id else None
     rows = _history(thread_id, graph, limit=limit, before=before)
     if not rows and before is None:
         raise NotFound(f"no thread {thread_id!r} in the checkpoint tables")
@@ -260,7 +260,7 @@ def thread_state(thread_id: str, *, workflow_id: str | None = None) -> ThreadSta
     run = run_for_thread(thread_id)
     config = {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
     if workflow_id:
-        state = get_workflow(workflow_id).compile(make_checkpointer()).get_state(config)
+        state = compiled(get_workflow(workflow_id)).get_state(config)
         if state.created_at is None:
             raise NotFound(f"no thread {thread_id!r} in the checkpoint tables")
         pending = pending_from_state(state)

@@ -10,15 +10,18 @@ and a resume value only while its interrupt is still pending.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import traceback
+from collections.abc import Callable
+from queue import Empty, SimpleQueue
 from typing import Any
 
 from langgraph.types import Command
 
 from core import runs
-from core.checkpointer import make_checkpointer
 from core.events import EVENT_KEY
+from core.graphs import compiled
 from core.registry import get_workflow
 from core.runs import RunStatus
 
@@ -51,17 +54,69 @@ def _branch_of(task_input: Any) -> str | None:
     return None
 
 
-class _Recorder:
-    """Turns LangGraph stream chunks into rows of run_events."""
+_STOP = object()
+EVENT_BATCH_MAX = 200
+
+
+class _EventWriter:
+    """Stores a step's events from a background thread, in small batches.
+
+    Written by hand because no library fits: the stream loop must not wait on
+    the database for every event (a wide fan-out emits hundreds), yet each
+    event should be readable within milliseconds. One thread drains a queue and
+    writes whatever has gathered meanwhile in one transaction.
+    """
 
     def __init__(self, run_id: str) -> None:
         self.run_id = run_id
+        self._queue: SimpleQueue = SimpleQueue()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._drain, name=f"events-{run_id[:8]}", daemon=True)
+        self._thread.start()
+
+    def put(self, kind: str, **fields: Any) -> None:
+        """Queue one event (raises the writer's error, if it failed)."""
+        if self._error is not None:
+            raise self._error
+        self._queue.put({"kind": kind, **fields})
+
+    def close(self) -> None:
+        """Write what is queued, stop the thread, re-raise a write failure."""
+        self._queue.put(_STOP)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def _drain(self) -> None:
+        stopping = False
+        while not stopping:
+            batch = [self._queue.get()]
+            while len(batch) < EVENT_BATCH_MAX:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except Empty:
+                    break
+            if _STOP in batch:
+                stopping = True
+                batch = [e for e in batch if e is not _STOP]
+            try:
+                runs.record_events(self.run_id, batch)
+            except Exception as exc:  # noqa: BLE001 - handed to the step, which lets the job retry
+                self._error = exc
+                return
+
+
+class _Recorder:
+    """Turns LangGraph stream chunks into events for ``run_events``."""
+
+    def __init__(self, put: Callable[..., None]) -> None:
+        self.put = put
         self.started: dict[str, float] = {}
 
     def __call__(self, mode: str, chunk: Any) -> None:
         if mode == "custom" and isinstance(chunk, dict) and EVENT_KEY in chunk:
             data = {k: v for k, v in chunk.items() if k != EVENT_KEY}
-            runs.record_event(self.run_id, chunk[EVENT_KEY], node=data.get("node"), data=data)
+            self.put(chunk[EVENT_KEY], node=data.get("node"), data=data)
         elif mode == "tasks" and isinstance(chunk, dict):
             self._task(chunk)
 
@@ -73,7 +128,7 @@ class _Recorder:
             branch = _branch_of(chunk.get("input"))
             if branch:
                 data["branch"] = branch
-            runs.record_event(self.run_id, "node_start", node=node, task_id=task_id, data=data)
+            self.put("node_start", node=node, task_id=task_id, data=data)
             return
         began = self.started.pop(task_id, None)
         duration = (time.monotonic() - began) * 1000 if began is not None else None
@@ -83,7 +138,7 @@ class _Recorder:
             kind, data = "node_error", {"error": _preview(str(chunk["error"]))}
         else:
             kind, data = "node_end", {"wrote": _summary(chunk.get("result"))}
-        runs.record_event(self.run_id, kind, node=node, task_id=task_id, duration_ms=duration, data=data)
+        self.put(kind, node=node, task_id=task_id, duration_ms=duration, data=data)
 
 
 BREAKPOINT_PREFIX = "paused:"
@@ -159,38 +214,55 @@ def drive_run(run_id: str, command: dict[str, Any], *, worker: str = "worker") -
     if run is None:
         log.info("run %s is not runnable (cancelled or finished); skipping", run_id)
         return None
-    runs.record_event(run_id, "step_start", data={"command": command.get("kind"), "worker": worker})
-    spec = get_workflow(run.workflow_id)
-    graph = spec.compile(make_checkpointer())
+    graph = compiled(get_workflow(run.workflow_id))
     config = {"configurable": {"thread_id": run.thread_id}, "recursion_limit": 200}
-    recorder = _Recorder(run_id)
+    writer = _EventWriter(run_id)
+    writer.put("step_start", data={"command": command.get("kind"), "worker": worker})
     try:
-        step_input = _step_input(graph, config, run, command)
-        next_poll = time.monotonic() + CANCEL_POLL_SECONDS
-        for mode, chunk in graph.stream(step_input, config, stream_mode=["tasks", "custom"]):
-            recorder(mode, chunk)
-            if time.monotonic() >= next_poll:
-                next_poll = time.monotonic() + CANCEL_POLL_SECONDS
-                if runs.status_of(run_id) == RunStatus.CANCELLED:
-                    runs.record_event(run_id, "cancelled", data={"worker": worker})
-                    return RunStatus.CANCELLED
-        state = graph.get_state(config)
+        state = _stream_step(graph, config, run, command, writer)
     except Exception as exc:  # noqa: BLE001 - any failure of the graph is the run's failure
         if _is_database_error(exc):
+            writer.close()
             raise  # infrastructure, not the run: let the queue retry the job
-        runs.record_event(
-            run_id, "error", data={"error": _one_line(exc), "traceback": traceback.format_exc()[-4000:]}
-        )
+        writer.put("error", data={"error": _one_line(exc), "traceback": traceback.format_exc()[-4000:]})
+        writer.close()
         runs.mark_finished(run_id, RunStatus.FAILED, _one_line(exc))
         return RunStatus.FAILED
+    if state is None:
+        writer.put("cancelled", data={"worker": worker})
+        writer.close()
+        return RunStatus.CANCELLED
+    return _finish_step(run_id, state, writer)
+
+
+def _stream_step(
+    graph: Any, config: dict, run: runs.Run, command: dict[str, Any], writer: _EventWriter
+) -> Any:
+    """Run the graph to its next stop, recording events; None when cancelled meanwhile."""
+    recorder = _Recorder(writer.put)
+    step_input = _step_input(graph, config, run, command)
+    next_poll = time.monotonic() + CANCEL_POLL_SECONDS
+    for mode, chunk in graph.stream(step_input, config, stream_mode=["tasks", "custom"]):
+        recorder(mode, chunk)
+        if time.monotonic() >= next_poll:
+            next_poll = time.monotonic() + CANCEL_POLL_SECONDS
+            if runs.status_of(run.id) == RunStatus.CANCELLED:
+                return None
+    return graph.get_state(config)
+
+
+def _finish_step(run_id: str, state: Any, writer: _EventWriter) -> RunStatus:
+    """Record where the step stopped: at interrupts, or at the end of the graph."""
     pending = pending_from_state(state)
     checkpoint_id = state.config["configurable"].get("checkpoint_id")
     if pending:
+        writer.put("interrupted", data={"interrupts": [p["interrupt_id"] for p in pending]})
+        writer.close()  # every event of the step is stored before the status says so
         runs.mark_interrupted(run_id, pending, checkpoint_id)
-        runs.record_event(run_id, "interrupted", data={"interrupts": [p["interrupt_id"] for p in pending]})
         return RunStatus.INTERRUPTED
+    writer.put("finished", data={"checkpoint_id": checkpoint_id})
+    writer.close()
     runs.mark_finished(run_id, RunStatus.SUCCEEDED)
-    runs.record_event(run_id, "finished", data={"checkpoint_id": checkpoint_id})
     return RunStatus.SUCCEEDED
 
 
