@@ -30,8 +30,19 @@ _memory = InMemorySaver(serde=strict_serde())
 
 
 def setup_checkpointer(pool: ConnectionPool) -> None:
-    """Create or upgrade LangGraph's checkpoint tables (idempotent)."""
+    """Create or upgrade LangGraph's checkpoint tables (idempotent), plus our read index.
+
+    The index lets the threads list walk checkpoints newest first. It is made
+    here, not in a numbered migration, because LangGraph's tables only exist
+    once its own setup has run; CONCURRENTLY keeps an application that already
+    writes checkpoints to this database from being blocked while it builds.
+    """
     PostgresSaver(pool).setup()
+    with pool.connection() as conn:
+        conn.execute(
+            "CREATE INDEX CONCURRENTLY IF NOT EXISTS lgops_checkpoints_newest_idx"
+            " ON checkpoints (checkpoint_id DESC) WHERE checkpoint_ns = ''"
+        )
 
 
 def postgres_saver(conn: ConnectionPool | Connection) -> PostgresSaver:

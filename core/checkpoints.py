@@ -181,24 +181,57 @@ def _history(thread_id: str, graph: Any, *, limit: int, before: str | None) -> l
 
 # ---------------------------------------------------------------- threads
 
-_THREADS_SQL = """
-WITH heads AS (
-    SELECT thread_id, max(checkpoint_id) AS head, count(*) AS checkpoints
-      FROM checkpoints
-     WHERE checkpoint_ns = ''
-     GROUP BY thread_id
-)
-SELECT h.thread_id, h.head, h.checkpoints, r.id AS run_id,
-       c.checkpoint->>'ts' AS updated_at,
-       (c.metadata->>'step')::int AS step, c.metadata->>'source' AS source
-  FROM heads h
-  JOIN checkpoints c
-    ON c.thread_id = h.thread_id AND c.checkpoint_ns = '' AND c.checkpoint_id = h.head
-  LEFT JOIN runs r ON r.thread_id = h.thread_id
- WHERE %s OR r.id IS NULL
- ORDER BY h.head DESC, h.thread_id
- LIMIT %s OFFSET %s
+THREAD_SCAN_CHUNK = 5_000
+THREAD_SCAN_MAX_ROWS = 200_000
+
+_NEWEST_CHECKPOINTS_SQL = """
+SELECT c.thread_id, c.checkpoint_id, r.id AS run_id
+  FROM (SELECT thread_id, checkpoint_id FROM checkpoints
+         WHERE checkpoint_ns = '' AND (%(before)s::text IS NULL OR checkpoint_id < %(before)s)
+         ORDER BY checkpoint_id DESC LIMIT %(chunk)s) c
+  LEFT JOIN runs r ON r.thread_id = c.thread_id
+ ORDER BY c.checkpoint_id DESC
 """
+
+_THREAD_HEADS_SQL = """
+SELECT h.thread_id, h.head, h.checkpoints, c.checkpoint->>'ts' AS updated_at,
+       (c.metadata->>'step')::int AS step, c.metadata->>'source' AS source
+  FROM (SELECT thread_id, max(checkpoint_id) AS head, count(*) AS checkpoints
+          FROM checkpoints WHERE checkpoint_ns = '' AND thread_id = ANY(%s)
+         GROUP BY thread_id) h
+  JOIN checkpoints c ON c.thread_id = h.thread_id AND c.checkpoint_ns = '' AND c.checkpoint_id = h.head
+"""
+
+
+def _newest_thread_ids(conn: Any, want: int, include_runs: bool) -> dict[str, str | None]:
+    """Thread ids by newest checkpoint, walking the checkpoint index newest first.
+
+    Reads at most ``THREAD_SCAN_MAX_ROWS`` (thread id, checkpoint id) pairs, so
+    a page costs the same on a million checkpoints as on a thousand; grouping
+    every checkpoint by thread (the obvious query) took seconds there.
+    Returns thread id → owning run id (None for threads no run owns).
+    """
+    found: dict[str, str | None] = {}
+    seen: set[str] = set()
+    before: str | None = None
+    scanned = 0
+    while len(found) < want and scanned < THREAD_SCAN_MAX_ROWS:
+        rows = conn.execute(
+            _NEWEST_CHECKPOINTS_SQL, {"before": before, "chunk": THREAD_SCAN_CHUNK}
+        ).fetchall()
+        if not rows:
+            break
+        scanned += len(rows)
+        before = rows[-1]["checkpoint_id"]
+        for row in rows:
+            if row["thread_id"] in seen:
+                continue
+            seen.add(row["thread_id"])
+            if include_runs or row["run_id"] is None:
+                found[row["thread_id"]] = str(row["run_id"]) if row["run_id"] else None
+                if len(found) >= want:
+                    break
+    return found
 
 
 def list_threads(*, limit: int = 50, offset: int = 0, include_runs: bool = False) -> list[ThreadInfo]:
@@ -212,18 +245,21 @@ def list_threads(*, limit: int = 50, offset: int = 0, include_runs: bool = False
     if offset < 0:
         raise BadInput("offset must not be negative")
     with get_pool().connection() as conn:
-        rows = conn.execute(_THREADS_SQL, (include_runs, limit, offset)).fetchall()
+        owners = _newest_thread_ids(conn, offset + limit, include_runs)
+        page = list(owners)[offset : offset + limit]
+        heads = {r["thread_id"]: r for r in conn.execute(_THREAD_HEADS_SQL, (page,)).fetchall()}
     return [
         ThreadInfo(
-            thread_id=r["thread_id"],
-            checkpoints=r["checkpoints"],
-            last_checkpoint_id=r["head"],
-            updated_at=r["updated_at"],
-            step=r["step"],
-            source=r["source"],
-            run_id=str(r["run_id"]) if r["run_id"] else None,
+            thread_id=t,
+            checkpoints=heads[t]["checkpoints"],
+            last_checkpoint_id=heads[t]["head"],
+            updated_at=heads[t]["updated_at"],
+            step=heads[t]["step"],
+            source=heads[t]["source"],
+            run_id=owners[t],
         )
-        for r in rows
+        for t in page
+        if t in heads
     ]
 
 

@@ -168,7 +168,7 @@ def migrate(pool: ConnectionPool) -> list[str]:
                 applied_now.append(name)
                 log.info("applied migration %s", name)
             ensure_queue_schema(conn)
+            setup_checkpointer(pool)
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK_KEY,))
-    setup_checkpointer(pool)
     return applied_now
