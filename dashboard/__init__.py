@@ -1,0 +1,1 @@
+"""The Streamlit operator console (``streamlit run dashboard/app.py``)."""

@@ -1,0 +1,64 @@
+"""Entry point: ``streamlit run dashboard/app.py``.
+
+Builds the navigation, opens the database once (one clear line when it cannot),
+and starts the embedded worker thread when the product runs its own PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `streamlit run` puts only dashboard/ on the path
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from dashboard import components as ui  # noqa: E402
+from dashboard import services  # noqa: E402
+
+PAGES = ROOT / "dashboard" / "app_pages"
+
+st.set_page_config(page_title="LangGraph operator console", page_icon=":material/hub:", layout="wide")
+
+pages = {
+    "Operate": [
+        st.Page(PAGES / "runs.py", title="Runs", icon=":material/list:", url_path="runs", default=True),
+        st.Page(PAGES / "launch.py", title="Launch", icon=":material/rocket_launch:", url_path="launch"),
+        st.Page(PAGES / "inbox.py", title="Approvals inbox", icon=":material/inbox:", url_path="inbox"),
+    ],
+    "Inspect": [
+        st.Page(PAGES / "run_detail.py", title="Run (live)", icon=":material/monitoring:", url_path="run"),
+        st.Page(
+            PAGES / "routing.py", title="Routing inspector", icon=":material/alt_route:", url_path="routing"
+        ),
+        st.Page(
+            PAGES / "checkpoints.py", title="Checkpoints", icon=":material/history:", url_path="checkpoints"
+        ),
+        st.Page(PAGES / "audit.py", title="Audit log", icon=":material/fact_check:", url_path="audit"),
+    ],
+}
+page = st.navigation(pages)
+
+try:
+    services.ensure_database()
+    services.start_embedded_worker()
+except services.LgopsError as exc:
+    st.error(f"Database unavailable: {exc}", icon=":material/database:")
+    st.caption(
+        "Set DATABASE_URL (or database_url in .streamlit/secrets.toml), or unset it to use the embedded PostgreSQL."
+    )
+    st.stop()
+
+with st.sidebar:
+    st.caption(f"Acting as {ui.md_code(services.actor())}")
+    if services.auth_configured():
+        if services.logged_in():
+            st.button("Log out", on_click=st.logout, icon=":material/logout:")
+        else:
+            st.button("Log in", on_click=st.login, icon=":material/login:")
+    if services.is_embedded():
+        st.caption("Embedded PostgreSQL · worker in this process")
+
+page.run()

@@ -1,0 +1,1 @@
+"""One module per page; UI only (reads and actions go through dashboard.services)."""

@@ -1,0 +1,143 @@
+"""Approvals inbox: every interrupt waiting for an operator, oldest first; decide here."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import streamlit as st
+
+from dashboard import components as ui
+from dashboard import services
+
+ss = st.session_state
+ss.setdefault("inbox_workflow", "all workflows")
+ss.setdefault("inbox_flash", None)
+
+st.title("Approvals inbox")
+
+c1, c2 = st.columns([3, 1])
+c1.selectbox("Workflow", ["all workflows", *[w.id for w in services.workflows()]], key="inbox_workflow")
+if c2.button("Refresh", icon=":material/refresh:", width="stretch"):
+    services.clear_caches()
+
+if ss.inbox_flash:
+    kind, text = ss.inbox_flash
+    (st.success if kind == "ok" else st.error)(text)
+    ss.inbox_flash = None
+
+try:
+    items = services.inbox(None if ss.inbox_workflow == "all workflows" else ss.inbox_workflow)
+except services.LgopsError as exc:
+    ui.render_error(exc)
+    st.stop()
+
+if not items:
+    st.info("Nothing is waiting for an operator.", icon=":material/inbox:")
+    st.stop()
+st.caption(f"{len(items)} waiting, oldest first")
+
+
+def _render_context(node: str | None, context: dict[str, Any], key: str) -> None:
+    """The state that matters for the decision, drawn when we know its shape."""
+    if not context:
+        return
+    points = context.get("sync_points")
+    if isinstance(points, list) and points:
+        ui.render_sync_points(
+            [
+                {
+                    "name": p.get("sync_point"),
+                    "required": p.get("required") or [],
+                    "completed": p.get("completed_branches") or [],
+                    "remaining": p.get("remaining_branches") or [],
+                    "progress": p.get("progress") or 0,
+                    "status": p.get("status"),
+                    "updated_at": p.get("timestamp"),
+                }
+                for p in points
+                if isinstance(p, dict)
+            ],
+            finished=True,
+            key=f"{key}_sync",
+        )
+    elif "progress" in context:
+        st.progress(
+            min(1.0, float(context.get("progress") or 0)), text=f"progress {float(context['progress']):.0%}"
+        )
+    if "quality" in context and isinstance(context["quality"], (int, float)):
+        q1, q2, q3 = st.columns(3)
+        q1.metric("merged quality", f"{context['quality']:.3f}")
+        if isinstance(context.get("success_rate"), (int, float)):
+            q2.metric("success rate", f"{context['success_rate']:.0%}")
+        if context.get("route") is not None:
+            q3.metric("proposed route", str(context["route"]))
+        if isinstance(context.get("source_attribution"), dict):
+            ui.render_attribution(context["source_attribution"], key=f"{key}_attribution")
+    ui.render_json("Context", context)
+
+
+def _decide(run_id: str, interrupt_id: str, node: str | None, action: str, key: str) -> None:
+    """Form callback: runs before the rerun, so a click counts even if the item is gone by then."""
+    comment = ss.get(f"{key}_comment") or None
+    body: Any = None
+    if action == "edit":
+        try:
+            body = json.loads(ss.get(f"{key}_edit") or "{}")
+        except json.JSONDecodeError as exc:
+            ss.inbox_flash = ("err", f"The edited arguments are not valid JSON: {exc.msg}")
+            return
+    elif action == "respond":
+        body = ss.get(f"{key}_respond") or None
+    try:
+        services.decide(run_id, action, interrupt_id=interrupt_id, payload=body, comment=comment)
+        ss.inbox_flash = ("ok", f"{action} recorded for run {run_id[:8]}… at {node or '?'}.")
+    except services.Conflict as exc:
+        ss.inbox_flash = ("err", f"Someone else decided this first: {exc}")
+    except services.LgopsError as exc:
+        ss.inbox_flash = ("err", str(exc))
+
+
+for item in items:
+    payload = item.payload if isinstance(item.payload, dict) else {}
+    summary = services.interrupt_summary(item)
+    key = f"inbox_{item.run_id}_{item.interrupt_id}"
+    with st.container(border=True):
+        h1, h2, h3 = st.columns([3, 2, 1.2])
+        h1.markdown(f"**{ui.md_escape(item.workflow_id or '?')}** · node {ui.md_code(item.node or '?')}")
+        h2.page_link(
+            "app_pages/run_detail.py",
+            label=f"run {item.run_id[:8]}…",
+            icon=":material/monitoring:",
+            query_params={"run": item.run_id},
+        )
+        h3.caption(f"waiting {ui.ago(item.created_at)}")
+        st.markdown(ui.md_escape(services.short(summary.get("description") or "No description.", 600)))
+        context = payload.get("context")
+        _render_context(item.node, context if isinstance(context, dict) else {}, key)
+        ui.render_json(
+            f"Proposed action: {services.short(summary.get('title') or '?', 60)}", summary.get("args")
+        )
+
+        actions = summary.get("actions") or item.actions
+        with st.form(key, border=False):
+            st.text_input("Comment", key=f"{key}_comment", max_chars=2000, placeholder="optional")
+            if "edit" in actions:
+                st.text_area(
+                    "Edited arguments (JSON, used by Edit)",
+                    key=f"{key}_edit",
+                    value=json.dumps(summary.get("args") or {}, indent=2),
+                    height=120,
+                )
+            if "respond" in actions:
+                st.text_area("Response (used by Respond)", key=f"{key}_respond", height=80)
+            buttons = st.columns(len(actions) + 2)
+            for col, action in zip(buttons, actions, strict=False):
+                col.form_submit_button(
+                    action.capitalize(),
+                    type="primary" if action == "approve" else "secondary",
+                    width="stretch",
+                    key=f"{key}_do_{action}",
+                    on_click=_decide,
+                    args=(item.run_id, item.interrupt_id, item.node, action, key),
+                )

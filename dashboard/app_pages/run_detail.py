@@ -1,0 +1,174 @@
+"""One run, live: graph with node states, sync points, branch charts, timeline, state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import components as ui
+from dashboard import services
+
+REFRESH_SECONDS = 2.0
+
+ss = st.session_state
+ss.setdefault("run_detail_id", "")
+
+run_id = st.query_params.get("run") or ss.run_detail_id
+st.title("Run")
+if not run_id:
+    st.info("Open a run from the Runs page, or paste its id.", icon=":material/info:")
+    typed = st.text_input("Run id", max_chars=64)
+    if typed.strip():
+        st.query_params["run"] = typed.strip()
+        st.rerun()
+    st.page_link("app_pages/runs.py", label="Go to runs", icon=":material/list:")
+    st.stop()
+
+try:
+    run = services.get_run(run_id)
+except services.LgopsError as exc:
+    ui.render_error(exc)
+    st.page_link("app_pages/runs.py", label="Back to runs", icon=":material/list:")
+    st.stop()
+ss.run_detail_id = run.id
+st.query_params["run"] = run.id
+
+
+def _header(run: Any) -> None:
+    c1, c2, c3, c4, c5 = st.columns([4, 1.2, 1.6, 1.6, 1.4])
+    c1.markdown(f"**{ui.md_escape(run.workflow_id)}** · `{run.id}`")
+    with c2:
+        ui.render_status_badge(run.status.value)
+    c3.caption(f"created {ui.fmt_time(run.created_at)}")
+    c4.caption(f"by {ui.md_escape(services.short(run.created_by, 40))}")
+    c5.caption(f"attempts {run.attempts} · {run.priority}")
+    if run.error:
+        st.error(services.short(run.error, 300), icon=":material/error:")
+
+
+def _links(run: Any) -> None:
+    cols = st.columns(4)
+    cols[0].page_link(
+        "app_pages/checkpoints.py",
+        label="Checkpoints",
+        icon=":material/history:",
+        query_params={"run": run.id},
+    )
+    cols[1].page_link(
+        "app_pages/routing.py",
+        label="Routing decisions",
+        icon=":material/alt_route:",
+        query_params={"run": run.id},
+    )
+    cols[2].page_link(
+        "app_pages/audit.py", label="Audit trail", icon=":material/fact_check:", query_params={"run": run.id}
+    )
+    if not run.status.finished:
+        with cols[3].popover("Cancel run", icon=":material/block:"):
+            reason = st.text_input("Reason", key="run_detail_cancel_reason", max_chars=500)
+            if st.button("Cancel this run", type="primary", key="run_detail_cancel"):
+                try:
+                    services.cancel(run.id, reason)
+                    st.toast("Run cancelled.")
+                    st.rerun()
+                except services.LgopsError as exc:
+                    ui.render_error(exc)
+
+
+def _live(run_id: str, was_finished: bool) -> None:
+    try:
+        run = services.get_run(run_id)
+        events = services.events(run_id)
+        pending = services.pending_interrupts(run_id) if run.status.value == "interrupted" else []
+    except services.LgopsError as exc:
+        ui.render_error(exc)
+        return
+    if run.status.finished and not was_finished:
+        st.rerun(scope="app")  # stop polling: the full page redraws once without the timer
+
+    _header(run)
+    if pending:
+        with st.container(border=True):
+            for p in pending:
+                desc = (p.payload or {}).get("description") if isinstance(p.payload, dict) else None
+                st.markdown(
+                    f":blue[:material/front_hand: **Waiting for an operator** at] {ui.md_code(p.node)}"
+                    f" — {ui.md_escape(services.short(desc or 'no description', 200))}"
+                )
+            st.page_link("app_pages/inbox.py", label="Decide in the approvals inbox", icon=":material/inbox:")
+
+    waiting_nodes = [p.node for p in pending if p.node]
+    states, branches = ui.node_states(events, waiting_nodes=waiting_nodes)
+    try:
+        shape = services.graph_shape(run.workflow_id)
+    except Exception as exc:  # noqa: BLE001 - an unloadable workflow still shows its events
+        shape = None
+        ui.render_error(exc, "Cannot draw the graph: ")
+
+    overview, branches_tab, timeline_tab, state_tab = st.tabs(
+        ["Graph & sync points", "Branches", "Timeline", "State"], key="run_detail_tab"
+    )
+    with overview:
+        points = services.sync_progress(run.workflow_id, events)
+        if points:
+            st.subheader("Sync points")
+            ui.render_sync_points(points, ui.sync_first_seen(events), finished=run.status.finished)
+        st.subheader("Graph")
+        if shape:
+            ui.render_graph(shape, states, branches)
+    values: dict[str, Any] = {}
+    try:
+        values = services.current_state(run.id).values
+    except Exception as exc:  # noqa: BLE001 - state of an unloadable workflow
+        with state_tab:
+            ui.render_error(exc, "Cannot read the state: ")
+    with branches_tab:
+        st.subheader("Branch performance")
+        ui.render_branch_charts(ui.branch_frame(events))
+        st.subheader("Merge source attribution")
+        integration = values.get("integration_result") if isinstance(values, dict) else None
+        ui.render_attribution(
+            (integration or {}).get("source_attribution") if isinstance(integration, dict) else None
+        )
+    with timeline_tab:
+        st.subheader("Every node and branch")
+        ui.render_gantt(ui.gantt_frame(events))
+        frame = pd.DataFrame(
+            [
+                {
+                    "at": e["at"],
+                    "kind": e["kind"],
+                    "node": e["node"] or "",
+                    "branch": (e["data"] or {}).get("branch") or (e["data"] or {}).get("branch_id") or "",
+                    "ms": round(e["duration_ms"], 1) if e["duration_ms"] is not None else None,
+                    "data": services.short(e["data"], 160),
+                }
+                for e in events
+            ]
+        )
+        st.caption(f"{len(events)} event(s)")
+        if not frame.empty:
+            st.dataframe(
+                frame,
+                hide_index=True,
+                width="stretch",
+                height=320,
+                column_config={"at": st.column_config.DatetimeColumn("at", format="HH:mm:ss.SSS")},
+            )
+        ui.render_json("Execution timeline (from the state)", values.get("execution_timeline"))
+    with state_tab:
+        ui.render_json("Run input", run.input)
+        ui.render_json("Current state", values)
+        if values.get("sync_metrics"):
+            ui.render_json("Sync metrics", values.get("sync_metrics"))
+        if values.get("final_report"):
+            ui.render_json("Final report", values.get("final_report"), expanded=True)
+
+
+_links(run)
+finished = run.status.finished
+st.fragment(_live, run_every=None if finished else REFRESH_SECONDS)(run.id, finished)
+if not finished:
+    st.caption(f"Live: refreshes every {REFRESH_SECONDS:g} s until the run finishes.")

@@ -1,0 +1,526 @@
+"""Reusable ``render_*`` pieces: graph view, sync-point bars, charts, JSON, badges.
+
+Each takes plain data (event dicts, state values, explanation dicts) and draws
+it; none reads the database. Values that come from runs (ids, labels, payloads)
+are never passed to ``unsafe_allow_html``: they go through ``st.json``,
+``st.code``, dataframes, or markdown with its special characters escaped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+STATUS_COLORS = {
+    "queued": "gray",
+    "running": "blue",
+    "interrupted": "orange",
+    "succeeded": "green",
+    "failed": "red",
+    "cancelled": "violet",
+}
+STATUS_ICONS = {
+    "queued": ":material/schedule:",
+    "running": ":material/sync:",
+    "interrupted": ":material/front_hand:",
+    "succeeded": ":material/check_circle:",
+    "failed": ":material/error:",
+    "cancelled": ":material/block:",
+}
+
+NODE_FILL = {
+    "pending": "#f1f5f9",
+    "running": "#fde68a",
+    "done": "#bbf7d0",
+    "failed": "#fecaca",
+    "waiting": "#bfdbfe",
+}
+NODE_LABEL = {
+    "pending": "pending",
+    "running": "running",
+    "done": "done",
+    "failed": "failed",
+    "waiting": "waiting for operator",
+}
+MAX_BRANCH_CHIPS = 8
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
+
+
+def md_escape(text: Any) -> str:
+    """Escape a user-supplied value for st.markdown (no formatting, no links, no HTML)."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
+
+
+def md_code(text: Any) -> str:
+    """A value as inline code for st.markdown (backticks removed, nothing else to escape)."""
+    return "`" + str(text).replace("`", "'") + "`"
+
+
+def render_status_badge(status: str) -> None:
+    """A coloured badge for a run status."""
+    st.badge(status, color=STATUS_COLORS.get(status, "gray"), icon=STATUS_ICONS.get(status))
+
+
+def render_error(exc: BaseException, prefix: str = "") -> None:
+    """One line for an operator, never a traceback."""
+    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    st.error(f"{prefix}{text}", icon=":material/error:")
+
+
+def render_json(label: str, value: Any, *, expanded: bool = False) -> None:
+    """A collapsible JSON viewer inside an expander (long values never spill over the page)."""
+    with st.expander(label, expanded=expanded):
+        if value in (None, {}, []):
+            st.caption("Nothing here yet.")
+        else:
+            st.json(value, expanded=1 if expanded else False)
+
+
+def ago(at: datetime | None, now: datetime | None = None) -> str:
+    """'3 min ago'-style age of a timestamp."""
+    if at is None:
+        return "—"
+    now = now or datetime.now(UTC)
+    seconds = max(0.0, (now - at).total_seconds())
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} d"
+
+
+def fmt_time(at: datetime | None) -> str:
+    """A timestamp as local-free ISO text to the second."""
+    return at.strftime("%Y-%m-%d %H:%M:%S") if isinstance(at, datetime) else "—"
+
+
+# ------------------------------------------------------------------ graph view
+
+
+def node_states(
+    event_rows: Iterable[Mapping[str, Any]], *, waiting_nodes: Iterable[str] = ()
+) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """Each node's latest state, and the state of each Send branch per node, from events.
+
+    A task is running between its ``node_start`` and its end event; the latest
+    task of a node decides the node's state; a node with several branches in
+    flight is running while any is running and failed when its latest ones failed.
+    """
+    by_task: dict[str, tuple[str, str | None, str]] = {}
+    order: list[str] = []
+    for event in event_rows:
+        kind, node, task = event.get("kind"), event.get("node"), event.get("task_id")
+        if not node or not task:
+            continue
+        data = event.get("data") or {}
+        state = {
+            "node_start": "running",
+            "node_end": "done",
+            "node_error": "failed",
+            "node_interrupt": "waiting",
+        }.get(kind)
+        if state is None:
+            continue
+        branch = data.get("branch") or (by_task.get(task) or (None, None, ""))[1]
+        by_task[task] = (node, branch, state)
+        if task in order:
+            order.remove(task)
+        order.append(task)
+    nodes: dict[str, str] = {}
+    branches: dict[str, dict[str, str]] = {}
+    for task in order:
+        node, branch, state = by_task[task]
+        if branch:
+            branches.setdefault(node, {})[branch] = state
+        nodes[node] = state
+    for node, per_branch in branches.items():
+        states = set(per_branch.values())
+        for candidate in ("running", "waiting", "failed"):
+            if candidate in states:
+                nodes[node] = candidate
+                break
+        else:
+            nodes[node] = "done"
+    waiting = set(waiting_nodes)
+    for node in waiting:
+        nodes[node] = "waiting"
+    # A node recorded as interrupted earlier but no longer waiting was resumed later.
+    for node, state in list(nodes.items()):
+        if state == "waiting" and node not in waiting:
+            nodes[node] = "done"
+    return nodes, branches
+
+
+def _dot_text(text: Any) -> str:
+    return str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")[:60]
+
+
+def graph_dot(
+    shape: Mapping[str, Any],
+    states: Mapping[str, str] | None = None,
+    branches: Mapping[str, Mapping[str, str]] | None = None,
+) -> str:
+    """DOT source of a workflow graph, nodes filled by state, Send branches as chips."""
+    states = states or {}
+    branches = branches or {}
+    lines = [
+        "digraph G {",
+        '  graph [rankdir=TB, bgcolor="transparent", nodesep=0.25, ranksep=0.35, fontname="Helvetica"];',
+        '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=12, color="#64748b"];',
+        '  edge [color="#94a3b8", arrowsize=0.6];',
+    ]
+    for node in shape["nodes"]:
+        if node in ("__start__", "__end__"):
+            label = "start" if node == "__start__" else "end"
+            lines.append(
+                f'  "{_dot_text(node)}" [label="{label}", shape=circle, fillcolor="#e2e8f0", fontsize=8];'
+            )
+            continue
+        state = states.get(node, "pending")
+        per_branch = branches.get(node) or {}
+        label = _dot_text(node)
+        if per_branch:
+            done = sum(1 for s in per_branch.values() if s == "done")
+            label += f"\\n{done}/{len(per_branch)} branches done"
+        lines.append(
+            f'  "{_dot_text(node)}" [label="{label}",'
+            f' fillcolor="{NODE_FILL.get(state, NODE_FILL["pending"])}", tooltip="{NODE_LABEL.get(state, state)}"];'
+        )
+        for i, (branch, bstate) in enumerate(per_branch.items()):
+            if i >= MAX_BRANCH_CHIPS:
+                more = len(per_branch) - MAX_BRANCH_CHIPS
+                lines.append(
+                    f'  "{_dot_text(node)}::more" [label="+{more} more", shape=plaintext, style="", fontsize=8];'
+                )
+                lines.append(
+                    f'  "{_dot_text(node)}" -> "{_dot_text(node)}::more" [style=dotted, arrowhead=none];'
+                )
+                break
+            chip = f"{node}::{branch}"
+            lines.append(
+                f'  "{_dot_text(chip)}" [label="{_dot_text(branch)}", shape=box, fontsize=8, height=0.2,'
+                f' fillcolor="{NODE_FILL.get(bstate, NODE_FILL["pending"])}"];'
+            )
+            lines.append(f'  "{_dot_text(node)}" -> "{_dot_text(chip)}" [style=dotted, arrowhead=none];')
+    for source, target, conditional in shape["edges"]:
+        style = " [style=dashed]" if conditional else ""
+        lines.append(f'  "{_dot_text(source)}" -> "{_dot_text(target)}"{style};')
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def render_graph(
+    shape: Mapping[str, Any],
+    states: Mapping[str, str] | None = None,
+    branches: Mapping[str, Mapping[str, str]] | None = None,
+) -> None:
+    """Draw a workflow graph with st.graphviz_chart, and a legend when states are shown."""
+    st.graphviz_chart(graph_dot(shape, states, branches), width="stretch")
+    if states is not None:
+        st.caption(
+            "Dashed edges are conditional. Node colours: "
+            + " · ".join(
+                f"{NODE_LABEL[s]}"
+                + {
+                    "pending": " (grey)",
+                    "running": " (amber)",
+                    "done": " (green)",
+                    "failed": " (red)",
+                    "waiting": " (blue)",
+                }[s]
+                for s in NODE_FILL
+            )
+        )
+
+
+# ------------------------------------------------------------------ sync points
+
+
+def _parse_at(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def sync_first_seen(event_rows: Iterable[Mapping[str, Any]]) -> dict[str, datetime]:
+    """When each sync point first appeared (its waiting started)."""
+    seen: dict[str, datetime] = {}
+    for event in event_rows:
+        data = event.get("data") or {}
+        if event.get("kind") == "sync_point" and data.get("name") and data["name"] not in seen:
+            at = _parse_at(event.get("at"))
+            if at:
+                seen[data["name"]] = at
+    return seen
+
+
+def render_sync_points(
+    points: list[Mapping[str, Any]],
+    first_seen: Mapping[str, datetime] | None = None,
+    *,
+    finished: bool = False,
+    key: str = "sync",
+) -> None:
+    """Per sync point: progress bar against the 75 % and 100 % thresholds, counts, waiting time."""
+    if not points:
+        st.caption("No sync points reported by this run.")
+        return
+    first_seen = first_seen or {}
+    names = [str(p.get("name")) for p in points]
+    progress = [float(p.get("progress") or 0.0) for p in points]
+    colors = ["#16a34a" if v >= 1.0 else "#f59e0b" if v >= 0.75 else "#94a3b8" for v in progress]
+    fig = go.Figure(
+        go.Bar(
+            x=[v * 100 for v in progress],
+            y=names,
+            orientation="h",
+            marker_color=colors,
+            text=[f"{len(p.get('completed') or [])}/{len(p.get('required') or [])}" for p in points],
+            textposition="auto",
+            hovertemplate="%{y}: %{x:.0f}%<extra></extra>",
+        )
+    )
+    fig.add_vline(
+        x=75, line_dash="dash", line_color="#f59e0b", annotation_text="75 %", annotation_position="top"
+    )
+    fig.add_vline(
+        x=100, line_dash="dash", line_color="#16a34a", annotation_text="100 %", annotation_position="top"
+    )
+    fig.update_layout(
+        height=90 + 38 * len(points),
+        margin=dict(l=10, r=10, t=30, b=10),
+        xaxis=dict(range=[0, 105], title="progress (%)"),
+        yaxis=dict(autorange="reversed"),
+        showlegend=False,
+    )
+    st.plotly_chart(fig, width="stretch", config={"displayModeBar": False}, key=f"{key}_bars")
+    now = datetime.now(UTC)
+    rows = []
+    for p in points:
+        start = first_seen.get(str(p.get("name")))
+        done = float(p.get("progress") or 0) >= 1.0
+        end = _parse_at(p.get("updated_at")) if (done or finished) else now
+        waited = (end - start).total_seconds() if start and end else None
+        remaining = list(p.get("remaining") or [])
+        failed = list(p.get("failed") or [])
+        rows.append(
+            {
+                "sync point": p.get("name"),
+                "status": p.get("status"),
+                "done": f"{len(p.get('completed') or [])}/{len(p.get('required') or [])}",
+                "waited": f"{waited:.1f} s" if waited is not None else "—",
+                "remaining": ", ".join(map(str, remaining[:6]))
+                + (f" (+{len(remaining) - 6})" if len(remaining) > 6 else "")
+                or "—",
+                "failed": ", ".join(map(str, failed[:6]))
+                + (f" (+{len(failed) - 6})" if len(failed) > 6 else "")
+                or "—",
+            }
+        )
+    st.dataframe(  # keyed: two inbox items may show identical tables
+        pd.DataFrame(rows),
+        hide_index=True,
+        width="stretch",
+        key=f"{key}_table",
+        column_config={
+            "remaining": st.column_config.TextColumn("remaining", width="medium"),
+            "failed": st.column_config.TextColumn("failed", width="small"),
+        },
+    )
+
+
+# ------------------------------------------------------------------ branch charts
+
+
+def branch_frame(event_rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """One row per reported branch attempt (``branch`` events), latest attempt last."""
+    rows = []
+    for event in event_rows:
+        data = event.get("data") or {}
+        if event.get("kind") == "branch" and data.get("branch_id"):
+            rows.append(
+                {
+                    "branch": str(data["branch_id"]),
+                    "attempt": data.get("attempt", 1),
+                    "status": data.get("status", "?"),
+                    "execution_time": float(data.get("execution_time") or 0.0),
+                    "throughput": float(data.get("throughput") or 0.0),
+                    "quality": data.get("data_quality_score"),
+                    "rows": data.get("rows", 0),
+                    "node": data.get("node"),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def render_branch_charts(frame: pd.DataFrame, *, key: str = "branches") -> None:
+    """Execution time, throughput and quality per branch (latest attempt of each)."""
+    if frame.empty:
+        st.caption("No branch has reported yet.")
+        return
+    latest = frame.groupby("branch", sort=False).tail(1)
+    colors = ["#16a34a" if s == "success" else "#dc2626" for s in latest["status"]]
+    cols = st.columns(3)
+    specs = (
+        ("execution_time", "Execution time (s)"),
+        ("throughput", "Throughput (rows/s)"),
+        ("quality", "Quality (0–1)"),
+    )
+    for col, (field, title) in zip(cols, specs, strict=True):
+        fig = go.Figure(
+            go.Bar(
+                x=latest["branch"],
+                y=latest[field].fillna(0),
+                marker_color=colors,
+                hovertemplate="%{x}: %{y}<extra></extra>",
+            )
+        )
+        fig.update_layout(
+            title=title, height=280, margin=dict(l=10, r=10, t=40, b=10), xaxis=dict(tickangle=-30)
+        )
+        if field == "quality":
+            fig.update_yaxes(range=[0, 1])
+        col.plotly_chart(fig, width="stretch", config={"displayModeBar": False}, key=f"{key}_{field}")
+    if len(frame) > len(latest):
+        st.caption(
+            f"{len(frame) - len(latest)} earlier attempt(s) were retried; charts show the latest attempt."
+        )
+
+
+def gantt_frame(event_rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """One bar per task from its ``node_start`` to its end event (open bars end now)."""
+    starts: dict[str, dict[str, Any]] = {}
+    rows = []
+    for event in event_rows:
+        task = event.get("task_id")
+        if not task:
+            continue
+        kind = event.get("kind")
+        data = event.get("data") or {}
+        if kind == "node_start":
+            starts[task] = {"node": event.get("node"), "branch": data.get("branch"), "start": event.get("at")}
+        elif kind in ("node_end", "node_error", "node_interrupt") and task in starts:
+            began = starts.pop(task)
+            state = {"node_end": "done", "node_error": "failed", "node_interrupt": "waiting"}[kind]
+            rows.append({**began, "finish": event.get("at"), "state": state})
+    now = datetime.now(UTC)
+    for began in starts.values():
+        rows.append({**began, "finish": now, "state": "running"})
+    frame = pd.DataFrame(rows)
+    if not frame.empty:
+        frame["label"] = [
+            f"{n} · {b}" if isinstance(b, str) and b else str(n)
+            for n, b in zip(frame["node"], frame["branch"], strict=True)
+        ]
+    return frame
+
+
+def render_gantt(frame: pd.DataFrame, *, key: str = "gantt") -> None:
+    """Gantt timeline of every node and branch."""
+    if frame.empty:
+        st.caption("No node has started yet.")
+        return
+    import plotly.express as px
+
+    frame = frame.copy()
+    frame["start"] = pd.to_datetime(frame["start"], utc=True)
+    frame["finish"] = pd.to_datetime(frame["finish"], utc=True)
+    # Zero-length tasks would be invisible.
+    frame["finish"] = frame[["start", "finish"]].max(axis=1) + pd.Timedelta(milliseconds=5)
+    fig = px.timeline(
+        frame,
+        x_start="start",
+        x_end="finish",
+        y="label",
+        color="state",
+        color_discrete_map={
+            "done": "#16a34a",
+            "failed": "#dc2626",
+            "waiting": "#3b82f6",
+            "running": "#f59e0b",
+        },
+    )
+    fig.update_yaxes(autorange="reversed", title=None)
+    labels = frame["label"].nunique()
+    fig.update_layout(
+        height=min(120 + 24 * labels, 900), margin=dict(l=10, r=10, t=10, b=10), legend_title=None
+    )
+    st.plotly_chart(fig, width="stretch", config={"displayModeBar": False}, key=key)
+
+
+def render_attribution(attribution: Mapping[str, float] | None, *, key: str = "attribution") -> None:
+    """Share of the merged result each branch contributed (merge source attribution)."""
+    if not attribution:
+        st.caption("No merge yet: source attribution appears once the branches are merged.")
+        return
+    items = sorted(attribution.items(), key=lambda kv: kv[1], reverse=True)
+    fig = go.Figure(go.Pie(labels=[k for k, _ in items], values=[v for _, v in items], hole=0.45, sort=False))
+    fig.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10))
+    st.plotly_chart(fig, width="stretch", config={"displayModeBar": False}, key=key)
+
+
+# ------------------------------------------------------------------ routing
+
+
+def render_scores(explanation: Mapping[str, Any], *, title: str = "", key: str = "scores") -> None:
+    """Raw and constrained scores of every decision, side by side; the winner outlined."""
+    raw = explanation.get("raw_scores") or {}
+    constrained = explanation.get("constrained_scores") or {}
+    decisions = list(raw)
+    chosen = explanation.get("chosen")
+    viable = set(explanation.get("viable") or [])
+    fig = go.Figure()
+    fig.add_bar(name="raw", x=decisions, y=[raw[d] for d in decisions], marker_color="#94a3b8")
+    fig.add_bar(
+        name="constrained",
+        x=decisions,
+        y=[constrained.get(d, 0) for d in decisions],
+        marker_color=[
+            "#16a34a" if d == chosen else "#3b82f6" if d in viable else "#cbd5e1" for d in decisions
+        ],
+        marker_line_color=["#000" if d == chosen else "rgba(0,0,0,0)" for d in decisions],
+        marker_line_width=2,
+    )
+    fig.update_layout(
+        barmode="group",
+        title=title or None,
+        height=320,
+        margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+        xaxis=dict(tickangle=-20),
+        legend=dict(orientation="h", y=1.1),
+    )
+    st.plotly_chart(fig, width="stretch", config={"displayModeBar": False}, key=key)
+
+
+def viability_frame(explanation: Mapping[str, Any]) -> pd.DataFrame:
+    """Viability of every decision with the checks that decided it."""
+    raw = explanation.get("raw_scores") or {}
+    constrained = explanation.get("constrained_scores") or {}
+    rows = []
+    for v in explanation.get("viability") or []:
+        d = v.get("decision")
+        rows.append(
+            {
+                "decision": d,
+                "raw": round(float(raw.get(d, 0)), 3),
+                "constrained": round(float(constrained.get(d, 0)), 3),
+                "viable": bool(v.get("viable")),
+                "why": "; ".join(map(str, v.get("reasons") or [])),
+                "chosen": d == explanation.get("chosen"),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,427 @@
+"""The dashboard's only door into ``core``: cached readers and operator actions.
+
+Pages import this module and never ``core`` directly, so every database read
+goes through one place with a deliberate cache lifetime, and every action
+clears the caches it makes stale. Everything here returns plain values or
+core's frozen dataclasses; core errors (:class:`~core.errors.LgopsError`)
+pass through untouched so pages can show ``str(exc)`` as one line.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+import streamlit as st
+
+from core import checkpoints, db, interrupts, registry, routing, runs
+from core.config import load_settings
+from core.errors import BadInput, Conflict, DatabaseUnavailable, LgopsError, NotFound
+from core.runs import STATUSES, RunStatus
+
+__all__ = [
+    "STATUSES",
+    "BadInput",
+    "Conflict",
+    "DatabaseUnavailable",
+    "LgopsError",
+    "NotFound",
+    "RunStatus",
+]
+
+DEFAULT_ACTOR = "local:operator"
+ANONYMOUS = "anonymous"
+PRIORITIES = ("LOW", "MEDIUM", "HIGH", "CRITICAL")
+
+
+# ------------------------------------------------------------------ process setup
+
+
+def ensure_database() -> None:
+    """Open (and migrate) the pool; raises DatabaseUnavailable with one readable line."""
+    try:
+        db.get_pool()
+    except LgopsError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any driver failure becomes one line for the operator
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise DatabaseUnavailable(f"cannot open the database: {first}") from None
+
+
+@st.cache_resource(show_spinner=False)
+def start_embedded_worker() -> bool:
+    """Start one worker thread per process when the product runs its own PostgreSQL."""
+    if not load_settings().embedded:
+        return False
+    from core.queue import start_worker_thread
+
+    start_worker_thread()
+    return True
+
+
+def is_embedded() -> bool:
+    """True when no DATABASE_URL is configured (embedded PostgreSQL + worker thread)."""
+    return load_settings().embedded
+
+
+def auth_configured() -> bool:
+    """True when sign-in (st.login) is configured in secrets."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # noqa: BLE001 - no secrets file
+        return False
+
+
+def logged_in() -> bool:
+    """True when a visitor is signed in."""
+    try:
+        return bool(st.user.is_logged_in)
+    except Exception:  # noqa: BLE001 - auth not configured
+        return False
+
+
+def actor() -> str:
+    """Who is acting: the logged-in user, else a configured local operator name.
+
+    When sign-in is configured (an ``[auth]`` secrets section) but nobody is
+    signed in, the visitor is ``anonymous`` (a viewer for core's role check),
+    never the local operator, so an exposed console does not grant admin.
+    """
+    try:
+        if st.user.is_logged_in:
+            return str(st.user.get("email") or st.user.get("name") or st.user.get("sub") or DEFAULT_ACTOR)
+    except Exception:  # noqa: BLE001 - auth not configured at all
+        pass
+    try:
+        secrets = st.secrets
+        if "auth" in secrets:
+            return ANONYMOUS
+        configured = secrets.get("LGOPS_ACTOR")
+    except Exception:  # noqa: BLE001 - no secrets file is fine
+        configured = None
+    return str(configured or os.environ.get("LGOPS_ACTOR") or DEFAULT_ACTOR)
+
+
+def clear_caches() -> None:
+    """Forget cached reads after an action (the next render sees the change)."""
+    st.cache_data.clear()
+
+
+# ------------------------------------------------------------------ workflows
+
+
+def workflows() -> list[registry.WorkflowSpec]:
+    """Every launchable workflow."""
+    return registry.all_workflows()
+
+
+def broken_workflows() -> list[registry.BrokenEntry]:
+    """Configured workflows that failed to import (listed, never launched)."""
+    return registry.broken_workflows()
+
+
+def workflow(workflow_id: str) -> registry.WorkflowSpec:
+    """One workflow by id (NotFound otherwise)."""
+    return registry.get_workflow(workflow_id)
+
+
+@st.cache_data(ttl=3600, show_spinner=False)
+def graph_shape(workflow_id: str) -> dict[str, Any]:
+    """Nodes and edges of the compiled graph: ``{"nodes": [...], "edges": [(a, b, conditional)]}``."""
+    graph = (
+        registry.get_workflow(workflow_id).build_graph().compile().get_graph()
+    )  # no checkpointer: shape only
+    nodes = [str(n) for n in graph.nodes]
+    edges = [(str(e.source), str(e.target), bool(e.conditional)) for e in graph.edges]
+    return {"nodes": nodes, "edges": edges}
+
+
+def sample_input(workflow_id: str, sample: str | None) -> dict[str, Any]:
+    """A sample launch input (the default one when ``sample`` is None)."""
+    return registry.get_workflow(workflow_id).load_sample(sample)
+
+
+def validate_input(workflow_id: str, raw: Any) -> dict[str, Any]:
+    """The validated graph input, or BadInput with one line naming the field."""
+    return registry.get_workflow(workflow_id).validate_input(raw)
+
+
+# ------------------------------------------------------------------ actions
+
+
+def launch(
+    workflow_id: str, raw: dict[str, Any] | None, *, sample: str | None, priority: str | None
+) -> runs.Run:
+    """Launch a run as the current operator."""
+    run = runs.launch(workflow_id, raw, actor=actor(), sample=sample, priority=priority)
+    clear_caches()
+    return run
+
+
+def decide(
+    run_id: str, action: str, *, interrupt_id: str, payload: Any = None, comment: str | None = None
+) -> runs.PendingInterrupt:
+    """Decide one interrupt; Conflict when someone else decided first."""
+    try:
+        return runs.decide(
+            run_id, action, actor=actor(), payload=payload, comment=comment or None, interrupt_id=interrupt_id
+        )
+    finally:
+        clear_caches()
+
+
+def cancel(run_id: str, reason: str | None) -> runs.Run:
+    """Cancel a run that has not finished."""
+    try:
+        return runs.cancel(run_id, actor=actor(), reason=reason or None)
+    finally:
+        clear_caches()
+
+
+def rollback(run_id: str, checkpoint_id: str, reason: str | None) -> str:
+    """Fork the run from an earlier checkpoint; returns the fork checkpoint id."""
+    try:
+        return runs.rollback(run_id, checkpoint_id, actor=actor(), reason=reason or None)
+    finally:
+        clear_caches()
+
+
+# ------------------------------------------------------------------ reads (cached briefly)
+
+
+@st.cache_data(ttl=3, show_spinner=False)
+def list_runs(
+    *,
+    status: tuple[str, ...] = (),
+    workflow_id: str | None = None,
+    search: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    sort: str = "created_at",
+    descending: bool = True,
+    limit: int = 25,
+    offset: int = 0,
+) -> tuple[list[runs.Run], int]:
+    """One page of runs and the total matching the filters (server-side)."""
+    filters: dict[str, Any] = {
+        "status": list(status) or None,
+        "workflow_id": workflow_id or None,
+        "search": search or None,
+        "since": since,
+        "until": until,
+    }
+    page = runs.list_runs(**filters, sort=sort, descending=descending, limit=limit, offset=offset)
+    return page, runs.count_runs(**filters)
+
+
+@st.cache_data(ttl=3, show_spinner=False)
+def counts_by_status() -> dict[str, int]:
+    """Number of runs per status."""
+    return runs.counts_by_status()
+
+
+def get_run(run_id: str) -> runs.Run:
+    """One run (uncached: the live view polls it)."""
+    return runs.get_run(run_id)
+
+
+def events(run_id: str, after_id: int = 0) -> list[dict[str, Any]]:
+    """A run's events as plain dicts (uncached: the live view polls them)."""
+    return [e.as_dict() for e in runs.events(run_id, after_id=after_id)]
+
+
+def pending_interrupts(run_id: str) -> list[runs.PendingInterrupt]:
+    """Interrupts of this run waiting for an operator."""
+    return runs.interrupts(run_id, pending_only=True)
+
+
+@st.cache_data(ttl=2, show_spinner=False)
+def inbox(workflow_id: str | None = None, limit: int = 100) -> list[runs.PendingInterrupt]:
+    """Every waiting interrupt across workflows, oldest first."""
+    return runs.inbox(workflow_id=workflow_id, limit=limit)
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def routing_decisions(run_id: str) -> list[dict[str, Any]]:
+    """Routing decisions made inside a run."""
+    return runs.routing_decisions(run_id)
+
+
+@st.cache_data(ttl=3, show_spinner=False)
+def audit_log(
+    *,
+    run_id: str | None = None,
+    actor_name: str | None = None,
+    action: str | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> list[runs.AuditEntry]:
+    """Audit entries, newest first."""
+    return runs.audit_log(
+        run_id=run_id or None, actor=actor_name or None, action=action or None, limit=limit, offset=offset
+    )
+
+
+def current_state(run_id: str) -> checkpoints.RunState:
+    """The run's latest values (uncached: the live view polls it)."""
+    return checkpoints.current_state(run_id)
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def history(run_id: str, limit: int = 50, before: str | None = None) -> list[checkpoints.CheckpointInfo]:
+    """One page of the run's checkpoints, newest first."""
+    return checkpoints.history(run_id, limit=limit, before=before)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def state_at(run_id: str, checkpoint_id: str) -> dict[str, Any]:
+    """Values at one checkpoint (immutable, so cached longer)."""
+    return checkpoints.state_at(run_id, checkpoint_id)
+
+
+# ------------------------------------------------------------------ interrupts
+
+
+def allowed_actions(payload: Any) -> list[str]:
+    """The operator actions an interrupt payload allows."""
+    return interrupts.allowed_actions(payload)
+
+
+def interrupt_summary(item: runs.PendingInterrupt) -> dict[str, Any]:
+    """Title, description, args and actions of an interrupt, whatever its payload convention."""
+    describe = getattr(interrupts, "describe", None)
+    if describe is not None:
+        return describe(item.payload)
+    payload = item.payload if isinstance(item.payload, dict) else {}
+    request = payload.get("action_request") or {}
+    return {
+        "title": request.get("action"),
+        "description": payload.get("description"),
+        "args": request.get("args"),
+        "actions": item.actions,
+    }
+
+
+# ------------------------------------------------------------------ workflow-specific pure helpers
+
+
+@cache
+def _live_module(workflow_id: str) -> Any:
+    try:
+        return importlib.import_module(f"core.workflows.{workflow_id}.live")
+    except ImportError:
+        return None
+
+
+def sync_progress(workflow_id: str, event_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Live sync-point progress rebuilt from events by the workflow's own pure function.
+
+    Workflows without one fall back to the latest ``sync_point`` event per name.
+    """
+    module = _live_module(workflow_id)
+    rebuild: Callable | None = getattr(module, "sync_progress_from_events", None) if module else None
+    if rebuild is not None:
+        return rebuild(event_rows)
+    latest: dict[str, dict[str, Any]] = {}
+    for event in event_rows:
+        data = event.get("data") or {}
+        if event.get("kind") == "sync_point" and data.get("name"):
+            latest[data["name"]] = {**data, "updated_at": event.get("at")}
+    return list(latest.values())
+
+
+# ------------------------------------------------------------------ routing engine (pure)
+
+
+DECISIONS = tuple(d.value for d in routing.DECISIONS)
+
+
+def default_routing_context() -> dict[str, Any]:
+    """A plausible starting context for a free what-if."""
+    return routing.RoutingContext(
+        data_quality_score=0.85,
+        processing_performance_score=0.75,
+        error_rate=0.1,
+        cluster_utilization=0.5,
+        business_priority="standard",
+        processing_deadline=None,
+        cost_constraints={"max_cost": 100.0},
+    ).to_dict()
+
+
+def is_engine_decision(decision: dict[str, Any]) -> bool:
+    """True when a stored decision came from core.routing (six scored decisions)."""
+    explanation = decision.get("explanation")
+    context = decision.get("context")
+    return (
+        isinstance(explanation, dict)
+        and isinstance(explanation.get("raw_scores"), dict)
+        and isinstance(context, dict)
+        and "data_quality_score" in context
+    )
+
+
+def in_decision_order(explanation: dict[str, Any]) -> dict[str, Any]:
+    """Score dicts in the engine's declaration order (JSONB storage reorders keys)."""
+
+    def ordered(scores: Any) -> Any:
+        if not isinstance(scores, dict):
+            return scores
+        return {d: scores[d] for d in (*DECISIONS, *scores) if d in scores}
+
+    return {
+        **explanation,
+        "raw_scores": ordered(explanation.get("raw_scores")),
+        "constrained_scores": ordered(explanation.get("constrained_scores")),
+    }
+
+
+def routing_config(run_input: dict[str, Any] | None) -> routing.RoutingConfig:
+    """The routing configuration a run used (its ``routing`` overrides), else the defaults."""
+    overrides = (run_input or {}).get("routing") if isinstance(run_input, dict) else None
+    try:
+        return routing.load_config(overrides if isinstance(overrides, dict) else None)
+    except Exception:  # noqa: BLE001 - a bad override file must not break the inspector
+        return routing.DEFAULT
+
+
+def explain(context: dict[str, Any], config: routing.RoutingConfig | None = None) -> dict[str, Any]:
+    """Run the routing engine on a context dict; returns the explanation as a dict."""
+    ctx = routing.RoutingContext.from_dict(context)
+    return routing.explain(ctx, config or routing.DEFAULT).to_dict()
+
+
+# ------------------------------------------------------------------ pure helpers for pages
+
+
+def diff_states(old: Any, new: Any, *, path: str = "", depth: int = 3) -> list[dict[str, Any]]:
+    """Added / removed / changed keys between two states, nested dicts flattened to dotted paths.
+
+    Lists and values deeper than ``depth`` compare as a whole, so a diff stays
+    readable instead of listing every element.
+    """
+    out: list[dict[str, Any]] = []
+    if isinstance(old, dict) and isinstance(new, dict) and depth > 0:
+        for key in sorted(set(old) | set(new), key=str):
+            where = f"{path}.{key}" if path else str(key)
+            if key not in old:
+                out.append({"change": "added", "key": where, "before": None, "after": new[key]})
+            elif key not in new:
+                out.append({"change": "removed", "key": where, "before": old[key], "after": None})
+            elif old[key] != new[key]:
+                out.extend(diff_states(old[key], new[key], path=where, depth=depth - 1))
+        return out
+    if old != new:
+        out.append({"change": "changed", "key": path or "(state)", "before": old, "after": new})
+    return out
+
+
+def short(value: Any, limit: int = 120) -> str:
+    """One line, at most ``limit`` characters, for tables."""
+    text = value if isinstance(value, str) else repr(value)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,66 @@
+"""AppTest helpers: each test gets its own database and a fresh app session."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from core import registry, runs
+from core.runs import RunStatus
+
+APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
+ACTOR = "local:tester"
+
+
+@pytest.fixture
+def app_env(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """This test's database, the approval fixture registered, caches empty."""
+    monkeypatch.setenv("LGOPS_WORKFLOWS", "tests.fixtures.graphs:APPROVAL")
+    monkeypatch.setenv("LGOPS_ACTOR", ACTOR)
+    registry._registry.cache_clear()
+    st.cache_data.clear()
+    yield db_url
+    st.cache_data.clear()
+    registry._registry.cache_clear()
+
+
+@pytest.fixture
+def open_page(app_env: str) -> Callable[..., AppTest]:
+    """Run the app, switch to a page (with query params), return the AppTest."""
+
+    def _open(page: str, **query: str) -> AppTest:
+        st.cache_data.clear()  # a fresh session sees the database as it is now
+        at = AppTest.from_file(APP, default_timeout=30)
+        at.query_params.update(query)
+        at.run()
+        at.switch_page(f"app_pages/{page}.py")
+        at.run()
+        return at
+
+    return _open
+
+
+def wait_for_status(run_id: str, *statuses: RunStatus, timeout: float = 30) -> runs.Run:
+    """Poll a run until it reaches one of ``statuses``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = runs.get_run(run_id)
+        if run.status in statuses:
+            return run
+        time.sleep(0.2)
+    raise AssertionError(f"run {run_id} stayed {runs.get_run(run_id).status}")
+
+
+def texts(at: AppTest) -> str:
+    """Everything the page wrote as text, for loose assertions."""
+    parts = [
+        e.value
+        for kind in ("markdown", "caption", "error", "warning", "success", "info", "title")
+        for e in getattr(at, kind)
+    ]
+    return "\n".join(str(p) for p in parts)

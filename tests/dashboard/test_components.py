@@ -1,0 +1,110 @@
+"""The pure helpers behind the components: node states, DOT, diffs, frames; keyed charts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from streamlit.testing.v1 import AppTest
+
+from dashboard import components as ui
+from dashboard import services
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _ev(i: int, kind: str, node: str | None = None, task: str | None = None, **data) -> dict:
+    return {
+        "id": i,
+        "at": T0 + timedelta(seconds=i),
+        "kind": kind,
+        "node": node,
+        "task_id": task,
+        "data": data,
+    }
+
+
+def test_node_states_follow_tasks_and_send_branches() -> None:
+    events = [
+        _ev(1, "node_start", "prepare", "t1"),
+        _ev(2, "node_end", "prepare", "t1"),
+        _ev(3, "node_start", "work", "t2", branch="a"),
+        _ev(4, "node_start", "work", "t3", branch="b"),
+        _ev(5, "node_end", "work", "t2"),
+        _ev(6, "node_error", "other", "t4"),
+        _ev(7, "node_start", "gate", "t5"),
+        _ev(8, "node_interrupt", "gate", "t5"),
+    ]
+    states, branches = ui.node_states(events, waiting_nodes=["gate"])
+    assert states == {"prepare": "done", "work": "running", "other": "failed", "gate": "waiting"}
+    assert branches == {"work": {"a": "done", "b": "running"}}
+    # Once the interrupt is decided the gate is no longer waiting.
+    states, _ = ui.node_states(events, waiting_nodes=[])
+    assert states["gate"] == "done"
+
+
+def test_graph_dot_escapes_labels_and_caps_branch_chips() -> None:
+    shape = {
+        "nodes": ["__start__", "work", "__end__"],
+        "edges": [("__start__", "work", False), ("work", "__end__", True)],
+    }
+    branches = {"work": {f'b"{i}\\': "done" for i in range(12)}}
+    dot = ui.graph_dot(shape, {"work": "running"}, branches)
+    assert '\\"' in dot and "+4 more" in dot
+    assert "style=dashed" in dot
+    assert ui.NODE_FILL["running"] in dot
+
+
+def test_diff_states_reports_added_removed_changed() -> None:
+    old = {"a": 1, "nested": {"x": 1, "y": [1, 2]}, "gone": True}
+    new = {"a": 2, "nested": {"x": 1, "y": [1, 2, 3]}, "new": "v"}
+    changes = {(c["change"], c["key"]) for c in services.diff_states(old, new)}
+    assert changes == {("changed", "a"), ("changed", "nested.y"), ("removed", "gone"), ("added", "new")}
+    assert services.diff_states(old, old) == []
+
+
+def test_gantt_and_branch_frames() -> None:
+    events = [
+        _ev(1, "node_start", "work", "t1", branch="a"),
+        _ev(3, "node_end", "work", "t1"),
+        _ev(4, "node_start", "work", "t2"),
+        _ev(
+            5,
+            "branch",
+            "work",
+            None,
+            branch_id="a",
+            status="success",
+            execution_time=0.5,
+            throughput=10.0,
+            data_quality_score=0.9,
+            attempt=1,
+        ),
+    ]
+    gantt = ui.gantt_frame(events)
+    assert list(gantt["label"]) == ["work · a", "work"]
+    assert list(gantt["state"]) == ["done", "running"]
+    branches = ui.branch_frame(events)
+    assert branches.iloc[0]["quality"] == 0.9
+
+
+def test_identical_charts_twice_on_one_page() -> None:
+    """Two inbox items can carry identical sync points; keyed charts must not collide."""
+
+    def page() -> None:
+        from dashboard import components as ui
+
+        point = {
+            "name": "merge",
+            "required": ["a", "b"],
+            "completed": ["a"],
+            "remaining": ["b"],
+            "progress": 0.5,
+            "status": "waiting",
+        }
+        ui.render_sync_points([point], key="one")
+        ui.render_sync_points([point], key="two")
+        ui.render_attribution({"a": 0.5, "b": 0.5}, key="a1")
+        ui.render_attribution({"a": 0.5, "b": 0.5}, key="a2")
+
+    at = AppTest.from_function(page, default_timeout=30).run()
+    assert not at.exception

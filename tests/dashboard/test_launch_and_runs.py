@@ -1,0 +1,69 @@
+"""Launch validation and the runs list's server-side filters."""
+
+from __future__ import annotations
+
+import json
+
+from core import runs
+from tests.dashboard.conftest import ACTOR, texts
+
+
+def _button(at, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def test_launch_validation_error_then_launch(open_page) -> None:
+    at = open_page("launch", workflow="approval_fixture")
+    assert not at.exception
+    at.segmented_control(key="launch_mode_approval_fixture").set_value("JSON").run()
+    area = next(t for t in at.text_area if t.label.startswith("Input"))
+    area.set_value(json.dumps({"steps": 0}))
+    _button(at, "Validate").click().run()
+    assert not at.exception
+    assert any("steps" in e.value for e in at.error), [e.value for e in at.error]
+    assert runs.count_runs() == 0
+
+    area = next(t for t in at.text_area if t.label.startswith("Input"))
+    area.set_value("{not json")
+    _button(at, "Validate").click().run()
+    assert any("not valid JSON" in e.value for e in at.error)
+
+    area = next(t for t in at.text_area if t.label.startswith("Input"))
+    area.set_value(json.dumps({"steps": 2, "label": "from the test"}))
+    _button(at, "Launch").click().run()
+    assert not at.exception
+    [run] = runs.list_runs()
+    assert run.input["label"] == "from the test"
+    assert run.created_by == ACTOR
+    assert at.query_params.get("run") in (run.id, [run.id])
+
+
+def test_form_mode_launches_defaults(open_page) -> None:
+    at = open_page("launch", workflow="approval_fixture")
+    _button(at, "Launch").click().run()
+    assert not at.exception
+    assert runs.count_runs() == 1
+
+
+def test_runs_filters_and_search(open_page) -> None:
+    first = runs.launch("approval_fixture", {}, actor=ACTOR)
+    runs.launch("approval_fixture", {}, actor=ACTOR)
+    runs.cancel(first.id, actor=ACTOR)
+    at = open_page("runs")
+    assert "2 run(s) match" in texts(at)
+
+    at.multiselect(key="runs_status").set_value(["cancelled"])
+    _button(at, "Apply").click().run()
+    assert not at.exception
+    assert "1 run(s) match" in texts(at)
+
+    at.multiselect(key="runs_status").set_value(["succeeded"])
+    _button(at, "Apply").click().run()
+    assert "No run matches these filters" in texts(at)
+
+    at.multiselect(key="runs_status").set_value([])
+    at.text_input(key="runs_search").set_value(first.id[:8])
+    _button(at, "Apply").click().run()
+    assert "1 run(s) match" in texts(at)
+    frame = at.dataframe[0].value
+    assert list(frame["run"]) == [first.id]
