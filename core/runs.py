@@ -784,7 +784,7 @@ def record_events(run_id: str, batch: list[dict[str, Any]]) -> None:
         (
             run_id,
             (e.get("data") or {}).get("node") or e.get("node"),
-            _chosen(e["data"].get("explanation")),
+            _chosen(e["data"].get("explanation")) or e["data"].get("chosen") or e["data"].get("decision"),
             Jsonb(e["data"].get("context") or {}),
             Jsonb(e["data"].get("explanation") or {}),
         )
