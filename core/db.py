@@ -86,6 +86,17 @@ def check_reachable(url: str, settings: Settings) -> None:
         raise DatabaseUnavailable(f"cannot connect to PostgreSQL at {describe_host(url)}: {reason}") from None
 
 
+def is_unavailable(exc: BaseException) -> bool:
+    """True when an error means the database is unreachable, not that the work is wrong.
+
+    Workflow nodes re-raise such errors instead of recording a failed attempt,
+    and the worker lets the queue retry the whole step once the server is back.
+    """
+    import psycopg_pool
+
+    return isinstance(exc, (psycopg.OperationalError, psycopg_pool.PoolTimeout))
+
+
 def get_pool() -> ConnectionPool:
     """The process-wide pool, opened (and the schema migrated) on first use."""
     global _pool

@@ -20,10 +20,13 @@ import os
 import signal
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import procrastinate
+import psycopg
+import psycopg_pool
 from procrastinate import PsycopgConnector
 from procrastinate.schema import SchemaManager
 from psycopg import Connection
@@ -89,9 +92,15 @@ def build_worker_app() -> procrastinate.App:
         name=TASK,
         queue=QUEUE,
         pass_context=True,
-        # A failure to reach the database is worth retrying; a failing graph
-        # is recorded on the run by drive_run and never raises.
-        retry=procrastinate.RetryStrategy(max_attempts=10, wait=2),
+        # Only a lost database reaches the queue (a failing graph is recorded on
+        # the run by drive_run); retry it with growing waits (2, 4, 8 ... s,
+        # about an hour in all). A run whose job still gives up is re-enqueued
+        # by the orphan reconciler below.
+        retry=procrastinate.RetryStrategy(
+            max_attempts=12,
+            exponential_wait=2,
+            retry_exceptions=[psycopg.OperationalError, psycopg_pool.PoolTimeout],
+        ),
     )
     def execute_run(context: procrastinate.JobContext, run_id: str, command: dict) -> None:
         drive_run(run_id, command, worker=context.worker_name or "worker")
@@ -100,18 +109,30 @@ def build_worker_app() -> procrastinate.App:
 
 
 async def _recover_stalled(app: procrastinate.App, every: float, stalled_after: float) -> None:
-    """Retry jobs whose worker stopped sending heartbeats (it died)."""
+    """Retry jobs whose worker stopped sending heartbeats (it died); re-enqueue orphaned runs.
+
+    After the database was unreachable, every worker's heartbeat looks old for
+    a while although the workers are alive; recovery then waits one
+    ``stalled_after`` period, so a live worker's job is not run twice at once.
+    """
+    from core.runs import requeue_orphans
+
+    quiet_until = 0.0
     while True:
         try:
-            stalled = await app.job_manager.get_stalled_jobs(
-                queue=QUEUE, seconds_since_heartbeat=stalled_after
-            )
-            for job in stalled:
-                log.warning("job %s of run %s lost its worker; retrying", job.id, job.task_kwargs)
-                await app.job_manager.retry_job(job)
-            await app.job_manager.prune_stalled_workers(stalled_after)
+            if time.monotonic() >= quiet_until:
+                stalled = await app.job_manager.get_stalled_jobs(
+                    queue=QUEUE, seconds_since_heartbeat=stalled_after
+                )
+                for job in stalled:
+                    log.warning("job %s of run %s lost its worker; retrying", job.id, job.task_kwargs)
+                    await app.job_manager.retry_job(job)
+                await app.job_manager.prune_stalled_workers(stalled_after)
+                for run_id in await asyncio.to_thread(requeue_orphans, stalled_after):
+                    log.warning("run %s had no job left; re-enqueued", run_id)
         except Exception:  # noqa: BLE001 - the database may be restarting; try again later
             log.exception("stalled-job recovery failed; will retry")
+            quiet_until = time.monotonic() + stalled_after + every
         await asyncio.sleep(every)
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from langgraph.types import Command
 
 from core import runs
+from core.db import is_unavailable
 from core.events import EVENT_KEY
 from core.graphs import compiled
 from core.registry import get_workflow
@@ -221,7 +222,7 @@ def drive_run(run_id: str, command: dict[str, Any], *, worker: str = "worker") -
     try:
         state = _stream_step(graph, config, run, command, writer)
     except Exception as exc:  # noqa: BLE001 - any failure of the graph is the run's failure
-        if _is_database_error(exc):
+        if is_unavailable(exc):
             writer.close()
             raise  # infrastructure, not the run: let the queue retry the job
         writer.put("error", data={"error": _one_line(exc), "traceback": traceback.format_exc()[-4000:]})
@@ -264,10 +265,3 @@ def _finish_step(run_id: str, state: Any, writer: _EventWriter) -> RunStatus:
     writer.close()
     runs.mark_finished(run_id, RunStatus.SUCCEEDED)
     return RunStatus.SUCCEEDED
-
-
-def _is_database_error(exc: BaseException) -> bool:
-    import psycopg
-    import psycopg_pool
-
-    return isinstance(exc, (psycopg.OperationalError, psycopg_pool.PoolTimeout))

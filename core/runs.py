@@ -848,6 +848,35 @@ def mark_interrupted(run_id: str, pending: list[dict[str, Any]], checkpoint_id: 
         )
 
 
+def requeue_orphans(min_age_seconds: float) -> list[str]:
+    """Give a job back to runs that should be moving but have none (queued or running).
+
+    A job can be lost for good, e.g. when the database stayed away longer than
+    its retries. Such a run would sit "running" forever; this enqueues a
+    resume step for it, which continues from its latest checkpoint and applies
+    any decision already taken. Returns the run ids re-enqueued.
+    """
+    requeued: list[str] = []
+    with _transaction() as conn:
+        rows = conn.execute(
+            "SELECT r.id FROM runs r"
+            " WHERE r.status IN ('queued', 'running')"
+            "   AND r.updated_at < now() - make_interval(secs => %s)"
+            "   AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j"
+            "                    WHERE j.queue_name = %s AND j.lock = r.id::text"
+            "                      AND j.status IN ('todo', 'doing'))"
+            " FOR UPDATE OF r SKIP LOCKED",
+            (min_age_seconds, queue.QUEUE),
+        ).fetchall()
+        for row in rows:
+            run_id = str(row["id"])
+            conn.execute("UPDATE runs SET updated_at = now() WHERE id = %s", (run_id,))
+            conn.execute("INSERT INTO run_events (run_id, kind) VALUES (%s, 'requeued')", (run_id,))
+            queue.enqueue(run_id, {"kind": "resume"}, connection=conn)
+            requeued.append(run_id)
+    return requeued
+
+
 def decided_responses(run_id: str, interrupt_ids: list[str]) -> dict[str, Any]:
     """Resume values of decided interrupts among ``interrupt_ids`` (the worker applies them)."""
     with get_pool().connection() as conn:

@@ -15,7 +15,7 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 
-from core.db import get_pool
+from core.db import get_pool, is_unavailable
 from core.events import emit
 from core.workflows.saga import effects, logic
 from core.workflows.saga.state import SagaState
@@ -62,6 +62,8 @@ def make_step_node(step: str) -> Callable[[SagaState, RunnableConfig], dict[str,
                 raise InjectedFault(f"{step} failure injected (attempt {attempt})")
             result = effects.execute_step(get_pool(), run_id, step, _order(state))
         except Exception as exc:  # noqa: BLE001 - a failed attempt is data, routed by the edge
+            if is_unavailable(exc):
+                raise  # the database is down: not this step's failure; the worker retries the step
             error = str(exc) or type(exc).__name__
             log.warning("saga %s: %s attempt %d failed: %s", run_id, step, attempt, error)
             emit(
@@ -157,6 +159,8 @@ def compensation_handler(state: SagaState, config: RunnableConfig) -> dict[str, 
                 raise InjectedFault(f"{action} failure injected")
             result = effects.compensate_step(get_pool(), run_id, step)
         except Exception as exc:  # noqa: BLE001 - keep undoing the others, report this one
+            if is_unavailable(exc):
+                raise  # the database is down: retry the compensation later, do not skip it
             errors[step] = str(exc) or type(exc).__name__
             emit(
                 "saga_step",
