@@ -183,47 +183,78 @@ async def run_worker_async(
     url = database_url(settings)
     name = name or f"{socket.gethostname()}:{os.getpid()}"
     stop_event = stop_event or asyncio.Event()
+    stop_pruning = threading.Event()
     app = build_worker_app()
     async with AsyncConnectionPool(url, min_size=1, max_size=concurrency + 3, open=False) as apool:
         async with app.open_async(apool):
-            recovery = asyncio.create_task(
-                _recover_stalled(app, settings.heartbeat_seconds, settings.stalled_after_seconds)
-            )
-            stop_requested = asyncio.create_task(stop_event.wait())
+            background = [
+                asyncio.create_task(
+                    _recover_stalled(app, settings.heartbeat_seconds, settings.stalled_after_seconds)
+                ),
+                asyncio.create_task(_prune_periodically(stop_pruning)),
+            ]
             handlers = _stop_on_signals(stop_event) if install_signal_handlers else contextlib.nullcontext()
             try:
                 with handlers:
-                    while not stop_event.is_set():
-                        worker = asyncio.create_task(
-                            app.run_worker_async(
-                                queues=[QUEUE],
-                                concurrency=concurrency,
-                                name=name,
-                                install_signal_handlers=False,
-                                update_heartbeat_interval=settings.heartbeat_seconds,
-                                stalled_worker_timeout=settings.stalled_after_seconds,
-                                fetch_job_polling_interval=1.0,
-                                abort_job_polling_interval=1.0,
-                                delete_jobs="successful",
-                            )
-                        )
-                        await asyncio.wait([worker, stop_requested], return_when=asyncio.FIRST_COMPLETED)
-                        if not worker.done():  # stop asked: procrastinate finishes running jobs first
-                            worker.cancel()
-                            await asyncio.gather(worker, return_exceptions=True)
-                            break
-                        error = None if worker.cancelled() else worker.exception()
-                        if stop_event.is_set():
-                            break
-                        log.warning(
-                            "worker loop ended (%s); restarting in %.0f s",
-                            f"{type(error).__name__}: {error}".strip() if error else "no error",
-                            RESTART_DELAY_SECONDS,
-                        )
-                        await asyncio.wait([stop_requested], timeout=RESTART_DELAY_SECONDS)
+                    await _supervise(app, stop_event, concurrency=concurrency, name=name)
             finally:
-                recovery.cancel()
-                stop_requested.cancel()
+                stop_pruning.set()
+                for task in background:
+                    task.cancel()
+
+
+async def _supervise(
+    app: procrastinate.App, stop_event: asyncio.Event, *, concurrency: int, name: str
+) -> None:
+    """Run procrastinate's worker, starting it again whenever it ends by itself."""
+    settings = load_settings()
+    stop_requested = asyncio.create_task(stop_event.wait())
+    try:
+        while not stop_event.is_set():
+            worker = asyncio.create_task(
+                app.run_worker_async(
+                    queues=[QUEUE],
+                    concurrency=concurrency,
+                    name=name,
+                    install_signal_handlers=False,
+                    update_heartbeat_interval=settings.heartbeat_seconds,
+                    stalled_worker_timeout=settings.stalled_after_seconds,
+                    fetch_job_polling_interval=1.0,
+                    abort_job_polling_interval=1.0,
+                    delete_jobs="successful",
+                )
+            )
+            await asyncio.wait([worker, stop_requested], return_when=asyncio.FIRST_COMPLETED)
+            if not worker.done():  # stop asked: procrastinate finishes running jobs first
+                worker.cancel()
+                await asyncio.gather(worker, return_exceptions=True)
+                return
+            error = None if worker.cancelled() else worker.exception()
+            if stop_event.is_set():
+                return
+            log.warning(
+                "worker loop ended (%s); restarting in %.0f s",
+                f"{type(error).__name__}: {error}".strip() if error else "no error",
+                RESTART_DELAY_SECONDS,
+            )
+            await asyncio.wait([stop_requested], timeout=RESTART_DELAY_SECONDS)
+    finally:
+        stop_requested.cancel()
+
+
+PRUNE_TICK_SECONDS = 60.0
+
+
+async def _prune_periodically(stop: threading.Event) -> None:
+    """Scheduled retention (core.retention); a no-op unless LGOPS_PRUNE_OLDER_THAN_DAYS is set."""
+    from core.retention import maybe_prune_periodically
+
+    while True:
+        try:
+            await asyncio.to_thread(maybe_prune_periodically, stop=stop)
+        except Exception:  # noqa: BLE001 - the database may be restarting; try again later
+            log.exception("scheduled prune failed; will retry")
+        await asyncio.sleep(PRUNE_TICK_SECONDS)
 
 
 def start_worker_thread(concurrency: int = 1) -> threading.Thread:
