@@ -8,8 +8,9 @@ are never passed to ``unsafe_allow_html``: they go through ``st.json``,
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -101,6 +102,186 @@ def ago(at: datetime | None, now: datetime | None = None) -> str:
 def fmt_time(at: datetime | None) -> str:
     """A timestamp as local-free ISO text to the second."""
     return at.strftime("%Y-%m-%d %H:%M:%S") if isinstance(at, datetime) else "—"
+
+
+# ------------------------------------------------------------------ health
+
+START_WORKER = "start one with `python -m core worker`"
+
+
+def health_line(health: Any) -> str:
+    """Workers, jobs and stalled runs in one markdown line."""
+    workers = health.live_workers
+    stalled = len(health.stalled_run_ids)
+    return " · ".join(
+        [
+            f"{':green' if workers else ':red'}[:material/memory: {workers} live worker{'s' if workers != 1 else ''}]",
+            f"{health.jobs_waiting} job{'s' if health.jobs_waiting != 1 else ''} waiting",
+            f"{health.jobs_running} running",
+            f":orange[{stalled} stalled — will resume]" if stalled else "0 stalled",
+        ]
+    )
+
+
+def no_worker(health: Any) -> bool:
+    """True when work waits (queued jobs, stalled runs) and no worker is alive to do it."""
+    return health.live_workers == 0 and bool(health.jobs_waiting or health.stalled_run_ids)
+
+
+def render_health_strip(health: Any) -> None:
+    """The queue at a glance (sidebar size)."""
+    st.caption(health_line(health))
+    if no_worker(health):
+        st.caption(f":red[:material/warning: Runs are queued but no worker is alive:] {START_WORKER}.")
+
+
+def render_no_worker_warning(health: Any) -> None:
+    """A page-wide warning when work waits and no worker is alive."""
+    if no_worker(health):
+        st.warning(f"Runs are queued but no worker is alive: {START_WORKER}.", icon=":material/warning:")
+
+
+# ------------------------------------------------------------------ interrupts
+
+ACTION_LABELS = {
+    "approve": "Approve",
+    "reject": "Reject",
+    "edit": "Edit",
+    "respond": "Respond",
+    "ignore": "Ignore",
+}
+ACTION_ICONS = {
+    "approve": ":material/check:",
+    "reject": ":material/close:",
+    "edit": ":material/edit:",
+    "respond": ":material/chat:",
+    "ignore": ":material/visibility_off:",
+}
+
+
+def decision_payload(action: str, edit_text: str | None, respond_text: str | None) -> Any:
+    """What an operator's form sends with ``action``; ValueError when the edit is not JSON.
+
+    ``edit`` sends the edited JSON; ``respond`` sends JSON when the text parses
+    as JSON, else the text itself (a plain interrupt may want a dict, an Agent
+    Inbox one a sentence); other actions send nothing.
+    """
+    if action == "edit":
+        try:
+            return json.loads(edit_text or "{}")
+        except json.JSONDecodeError as exc:
+            raise ValueError(
+                f"the edited arguments are not valid JSON: {exc.msg} at line {exc.lineno}"
+            ) from None
+    if action == "respond":
+        text = (respond_text or "").strip()
+        if not text:
+            return None
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            return text
+    return None
+
+
+def render_interrupt_request(summary: Mapping[str, Any], *, key: str) -> None:
+    """What the interrupt asks: its convention, description and proposed call(s)."""
+    st.caption(
+        f"{summary.get('convention_label') or summary.get('convention')} · allows "
+        + (", ".join(summary.get("actions") or []) or "no action")
+    )
+    if summary.get("description"):
+        st.markdown(md_escape(str(summary["description"])[:600]))
+    requests = summary.get("requests")
+    if requests:
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "tool call": r.get("name"),
+                        "args": json.dumps(r.get("args"), default=str),
+                        "allows": ", ".join(map(str, r.get("allowed") or [])),
+                    }
+                    for r in requests
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+            key=f"{key}_requests",
+        )
+    elif summary.get("title") or summary.get("args") is not None:
+        title = str(summary.get("title") or "payload")[:60]
+        render_json(f"Proposed: {title}", summary.get("args"))
+
+
+def render_decision_form(
+    summary: Mapping[str, Any],
+    *,
+    key: str,
+    on_decide: Callable[[str, Any, str | None], None],
+    disabled_reason: str | None = None,
+) -> None:
+    """One form with exactly the actions an interrupt allows.
+
+    ``on_decide(action, payload, comment)`` runs as the button's callback
+    (before the rerun), so a click counts even if the item is gone by then.
+    An edit that is not JSON is reported here and nothing is sent.
+    """
+    ss = st.session_state
+    actions = list(summary.get("actions") or [])
+    problem_key = f"{key}_problem"
+    if ss.get(problem_key):
+        st.error(ss.pop(problem_key), icon=":material/error:")
+
+    def submit(action: str) -> None:
+        try:
+            payload = decision_payload(action, ss.get(f"{key}_edit"), ss.get(f"{key}_respond"))
+        except ValueError as exc:
+            ss[problem_key] = str(exc)
+            return
+        on_decide(action, payload, ss.get(f"{key}_comment") or None)
+
+    with st.form(key, border=False):
+        disabled = disabled_reason is not None
+        st.text_input(
+            "Comment", key=f"{key}_comment", max_chars=2000, placeholder="optional", disabled=disabled
+        )
+        if "edit" in actions:
+            template = summary.get("edit_template")
+            st.text_area(
+                "Edited decisions (JSON, sent by Edit)"
+                if template
+                else "Edited arguments (JSON, sent by Edit)",
+                key=f"{key}_edit",
+                value=json.dumps(template if template else (summary.get("args") or {}), indent=2),
+                height=160 if template else 120,
+                disabled=disabled,
+                help="One decision per tool call: edit where allowed, approve or reject the others."
+                if template
+                else None,
+            )
+        if "respond" in actions:
+            st.text_area(
+                "Response (text or JSON, sent by Respond)", key=f"{key}_respond", height=80, disabled=disabled
+            )
+        buttons = st.columns(max(len(actions), 1) + 2)
+        for col, action in zip(buttons, actions, strict=False):
+            col.form_submit_button(
+                ACTION_LABELS.get(action, action.capitalize()),
+                type="primary" if action == "approve" else "secondary",
+                icon=ACTION_ICONS.get(action),
+                width="stretch",
+                key=f"{key}_do_{action}",
+                on_click=submit,
+                args=(action,),
+                disabled=disabled,
+                help=disabled_reason,
+            )
+        if not actions:
+            st.caption("This interrupt allows no operator action.")
+            st.form_submit_button("Nothing to do", disabled=True)
+    if disabled_reason:
+        st.caption(f":material/lock: {disabled_reason}")
 
 
 # ------------------------------------------------------------------ graph view

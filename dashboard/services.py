@@ -18,9 +18,9 @@ from typing import Any
 
 import streamlit as st
 
-from core import checkpoints, db, interrupts, registry, routing, runs
+from core import auth, checkpoints, db, health, interrupts, registry, retention, routing, runs
 from core.config import load_settings
-from core.errors import BadInput, Conflict, DatabaseUnavailable, LgopsError, NotFound
+from core.errors import BadInput, Conflict, DatabaseUnavailable, Forbidden, LgopsError, NotFound
 from core.runs import STATUSES, RunStatus
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "BadInput",
     "Conflict",
     "DatabaseUnavailable",
+    "Forbidden",
     "LgopsError",
     "NotFound",
     "RunStatus",
@@ -106,6 +107,73 @@ def actor() -> str:
     return str(configured or os.environ.get("LGOPS_ACTOR") or DEFAULT_ACTOR)
 
 
+# ------------------------------------------------------------------ who may do what
+
+
+ROLES = tuple(r.name.lower() for r in auth.Role)
+
+
+def read_only() -> bool:
+    """True when the console refuses every mutation (LGOPS_READ_ONLY / secrets ``read_only``)."""
+    return auth.read_only()
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def _role_name(identity: str) -> str:
+    return auth.role_of(identity).name.lower()
+
+
+def role() -> str:
+    """The acting identity's role name (viewer, operator, approver, admin)."""
+    return _role_name(actor())
+
+
+def why_not(action: str) -> str | None:
+    """Why the acting identity may not ``action`` now (None when it may).
+
+    Only for greying out buttons: core checks again on every action, so a
+    stale answer here can at worst show a Forbidden line.
+    """
+    if read_only():
+        return f"The console is in read-only mode; {action.replace('_', ' ')} is disabled."
+    needed = auth.ACTION_ROLES[action]
+    has = auth.Role.parse(role())
+    if has < needed:
+        return f"You are {has.name.lower()}; {action.replace('_', ' ')} needs {needed.name.lower()}."
+    return None
+
+
+def list_roles() -> list[dict[str, Any]]:
+    """Granted roles (identity, role, when, by whom)."""
+    return auth.list_roles()
+
+
+def set_role(identity: str, role_name: str) -> str:
+    """Grant a role (admins only; audited as ``role_change``); returns the role granted."""
+    try:
+        return auth.set_role(identity, role_name, actor=actor()).name.lower()
+    finally:
+        clear_caches()
+
+
+def prune(older_than_days: float, *, dry_run: bool) -> retention.PruneReport:
+    """Thin out old finished runs' checkpoints (a dry run writes nothing and anyone may ask)."""
+    try:
+        return retention.prune(older_than_days, dry_run, actor())
+    finally:
+        if not dry_run:
+            clear_caches()
+
+
+# ------------------------------------------------------------------ health
+
+
+@st.cache_data(ttl=3, show_spinner=False)
+def queue_health() -> health.QueueHealth:
+    """Live workers, waiting and running jobs, stalled runs."""
+    return health.queue_health()
+
+
 def clear_caches() -> None:
     """Forget cached reads after an action (the next render sees the change)."""
     st.cache_data.clear()
@@ -178,6 +246,14 @@ def cancel(run_id: str, reason: str | None) -> runs.Run:
     """Cancel a run that has not finished."""
     try:
         return runs.cancel(run_id, actor=actor(), reason=reason or None)
+    finally:
+        clear_caches()
+
+
+def attach(thread_id: str, workflow_id: str, reason: str | None) -> runs.Run:
+    """Make an application's thread a run of a registered workflow."""
+    try:
+        return runs.attach(thread_id, workflow_id, actor=actor(), reason=reason or None)
     finally:
         clear_caches()
 
@@ -283,7 +359,35 @@ def state_at(run_id: str, checkpoint_id: str) -> dict[str, Any]:
     return checkpoints.state_at(run_id, checkpoint_id)
 
 
+# ------------------------------------------------------------------ threads an application wrote
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def list_threads(limit: int = 25, offset: int = 0) -> tuple[list[checkpoints.ThreadInfo], int]:
+    """One page of threads that are not console runs, newest first, and how many there are."""
+    return checkpoints.list_threads(limit=limit, offset=offset), checkpoints.count_threads()
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def thread_state(thread_id: str) -> checkpoints.ThreadState:
+    """A thread's values, next nodes and pending interrupts, read without its graph."""
+    return checkpoints.thread_state(thread_id)
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def thread_history(thread_id: str, limit: int = 50) -> list[checkpoints.CheckpointInfo]:
+    """A thread's checkpoints, newest first."""
+    return checkpoints.thread_history(thread_id, limit=limit)
+
+
 # ------------------------------------------------------------------ interrupts
+
+
+CONVENTIONS = {
+    interrupts.AGENT_INBOX: "Agent Inbox request",
+    interrupts.HITL: "tool-call review (HITL middleware)",
+    interrupts.PLAIN: "plain interrupt",
+}
 
 
 def allowed_actions(payload: Any) -> list[str]:
@@ -291,19 +395,47 @@ def allowed_actions(payload: Any) -> list[str]:
     return interrupts.allowed_actions(payload)
 
 
-def interrupt_summary(item: runs.PendingInterrupt) -> dict[str, Any]:
-    """Title, description, args and actions of an interrupt, whatever its payload convention."""
-    describe = getattr(interrupts, "describe", None)
-    if describe is not None:
-        return describe(item.payload)
-    payload = item.payload if isinstance(item.payload, dict) else {}
-    request = payload.get("action_request") or {}
-    return {
-        "title": request.get("action"),
-        "description": payload.get("description"),
-        "args": request.get("args"),
-        "actions": item.actions,
-    }
+def interrupt_summary(payload: Any) -> dict[str, Any]:
+    """Convention, title, description, args and actions of an interrupt payload.
+
+    For a tool-call review (``hitl``) also ``requests``: each requested call
+    with the decisions it allows, and ``edit_template``: the ``{"decisions":
+    [...]}`` body an edit sends (edit where allowed, approve elsewhere), since
+    core applies one decision per request.
+    """
+    summary = dict(interrupts.describe(payload))
+    if summary["convention"] == interrupts.HITL:
+        configs = [c for c in payload.get("review_configs") or [] if isinstance(c, dict)]
+        by_name = {c.get("action_name"): c for c in configs}
+        requests = []
+        for i, r in enumerate(payload["action_requests"]):
+            r = r if isinstance(r, dict) else {}
+            config = by_name.get(r.get("name")) or (configs[i] if i < len(configs) else {})
+            requests.append(
+                {
+                    "name": r.get("name"),
+                    "description": r.get("description"),
+                    "args": r.get("args"),
+                    "allowed": list(config.get("allowed_decisions") or []),
+                }
+            )
+        summary["requests"] = requests
+        summary["edit_template"] = {
+            "decisions": [
+                {"type": "edit", "edited_action": {"name": r["name"], "args": r["args"] or {}}}
+                if "edit" in r["allowed"]
+                else {"type": "approve"}
+                for r in requests
+            ]
+        }
+        if not summary.get("description"):
+            summary["description"] = f"{len(requests)} tool call(s) to review"
+    elif summary["convention"] == interrupts.PLAIN and isinstance(payload, dict):
+        question = payload.get("question") or payload.get("description") or payload.get("message")
+        if isinstance(question, str):
+            summary["description"] = question
+    summary["convention_label"] = CONVENTIONS.get(summary["convention"], summary["convention"])
+    return summary
 
 
 # ------------------------------------------------------------------ workflow-specific pure helpers

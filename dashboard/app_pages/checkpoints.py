@@ -141,13 +141,19 @@ target = st.selectbox(
     "Checkpoint to continue from", ids, index=min(1, len(ids) - 1), format_func=labels.get, key="ckpt_target"
 )
 reason = st.text_input("Reason (recorded in the audit log)", key="ckpt_reason", max_chars=500)
+blocked = services.why_not("rollback")
 if ss.ckpt_confirm is None:
     if st.button(
-        "Roll back here…", icon=":material/undo:", disabled=run.status.value in ("queued", "running")
+        "Roll back here…",
+        icon=":material/undo:",
+        disabled=bool(blocked) or run.status.value in ("queued", "running"),
+        help=blocked,
     ):
         ss.ckpt_confirm = target
         st.rerun()
-    if run.status.value in ("queued", "running"):
+    if blocked:
+        st.caption(f":material/lock: {blocked}")
+    elif run.status.value in ("queued", "running"):
         st.caption("A run can be rolled back once it has stopped (finished or waiting for an operator).")
 else:
     with st.container(border=True):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -77,30 +77,29 @@ def _render_context(node: str | None, context: dict[str, Any], key: str) -> None
     ui.render_json("Context", context)
 
 
-def _decide(run_id: str, interrupt_id: str, node: str | None, action: str, key: str) -> None:
-    """Form callback: runs before the rerun, so a click counts even if the item is gone by then."""
-    comment = ss.get(f"{key}_comment") or None
-    body: Any = None
-    if action == "edit":
+def _decider(run_id: str, interrupt_id: str, node: str | None) -> Callable[[str, Any, str | None], None]:
+    """The form callback for one interrupt: decide it, leave a one-line message for the rerun."""
+
+    def decide(action: str, payload: Any, comment: str | None) -> None:
         try:
-            body = json.loads(ss.get(f"{key}_edit") or "{}")
-        except json.JSONDecodeError as exc:
-            ss.inbox_flash = ("err", f"The edited arguments are not valid JSON: {exc.msg}")
-            return
-    elif action == "respond":
-        body = ss.get(f"{key}_respond") or None
-    try:
-        services.decide(run_id, action, interrupt_id=interrupt_id, payload=body, comment=comment)
-        ss.inbox_flash = ("ok", f"{action} recorded for run {run_id[:8]}… at {node or '?'}.")
-    except services.Conflict as exc:
-        ss.inbox_flash = ("err", f"Someone else decided this first: {exc}")
-    except services.LgopsError as exc:
-        ss.inbox_flash = ("err", str(exc))
+            services.decide(run_id, action, interrupt_id=interrupt_id, payload=payload, comment=comment)
+            ss.inbox_flash = ("ok", f"{action} recorded for run {run_id[:8]}… at {node or '?'}.")
+        except services.Conflict as exc:
+            ss.inbox_flash = ("err", f"Someone else decided this first: {exc}")
+        except services.LgopsError as exc:
+            ss.inbox_flash = ("err", str(exc))
+
+    return decide
 
 
+blocked = services.why_not("decide")
+per_run: dict[str, list[str]] = {}
 for item in items:
+    per_run.setdefault(item.run_id, []).append(item.interrupt_id)
+for item in items:
+    siblings = per_run[item.run_id]
     payload = item.payload if isinstance(item.payload, dict) else {}
-    summary = services.interrupt_summary(item)
+    summary = services.interrupt_summary(item.payload)
     key = f"inbox_{item.run_id}_{item.interrupt_id}"
     with st.container(border=True):
         h1, h2, h3 = st.columns([3, 2, 1.2])
@@ -112,32 +111,17 @@ for item in items:
             query_params={"run": item.run_id},
         )
         h3.caption(f"waiting {ui.ago(item.created_at)}")
-        st.markdown(ui.md_escape(services.short(summary.get("description") or "No description.", 600)))
+        if len(siblings) > 1:
+            st.caption(
+                f"Parallel branch {siblings.index(item.interrupt_id) + 1} of {len(siblings)} waiting in this run:"
+                " each is decided on its own."
+            )
+        ui.render_interrupt_request(summary, key=key)
         context = payload.get("context")
         _render_context(item.node, context if isinstance(context, dict) else {}, key)
-        ui.render_json(
-            f"Proposed action: {services.short(summary.get('title') or '?', 60)}", summary.get("args")
+        ui.render_decision_form(
+            summary,
+            key=key,
+            on_decide=_decider(item.run_id, item.interrupt_id, item.node),
+            disabled_reason=blocked,
         )
-
-        actions = summary.get("actions") or item.actions
-        with st.form(key, border=False):
-            st.text_input("Comment", key=f"{key}_comment", max_chars=2000, placeholder="optional")
-            if "edit" in actions:
-                st.text_area(
-                    "Edited arguments (JSON, used by Edit)",
-                    key=f"{key}_edit",
-                    value=json.dumps(summary.get("args") or {}, indent=2),
-                    height=120,
-                )
-            if "respond" in actions:
-                st.text_area("Response (used by Respond)", key=f"{key}_respond", height=80)
-            buttons = st.columns(len(actions) + 2)
-            for col, action in zip(buttons, actions, strict=False):
-                col.form_submit_button(
-                    action.capitalize(),
-                    type="primary" if action == "approve" else "secondary",
-                    width="stretch",
-                    key=f"{key}_do_{action}",
-                    on_click=_decide,
-                    args=(item.run_id, item.interrupt_id, item.node, action, key),
-                )

@@ -157,6 +157,7 @@ except services.LgopsError as exc:
     ui.render_error(exc)
     base = {}
 
+blocked = services.why_not("launch")
 raw: Any = None
 problem: Exception | None = None
 form_key = f"launch_form_{workflow_id}_{sample}_{mode}"
@@ -191,7 +192,16 @@ with st.form(form_key, border=True):
         raw = {k: v for k, v in raw.items() if not (v in ("", None) and k not in required)}
     b1, b2, _ = st.columns([1, 1, 4])
     check = b1.form_submit_button("Validate", icon=":material/rule:", width="stretch")
-    go = b2.form_submit_button("Launch", type="primary", icon=":material/rocket_launch:", width="stretch")
+    go = b2.form_submit_button(
+        "Launch",
+        type="primary",
+        icon=":material/rocket_launch:",
+        width="stretch",
+        disabled=bool(blocked),
+        help=blocked,
+    )
+if blocked:
+    st.caption(f":material/lock: {blocked}")
 
 if check or go:
     try:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from dashboard import components as ui
 from dashboard import services
@@ -14,6 +16,7 @@ REFRESH_SECONDS = 2.0
 
 ss = st.session_state
 ss.setdefault("run_detail_id", "")
+ss.setdefault("run_detail_flash", None)
 
 run_id = st.query_params.get("run") or ss.run_detail_id
 st.title("Run")
@@ -46,6 +49,24 @@ def _header(run: Any) -> None:
     c5.caption(f"attempts {run.attempts} · {run.priority}")
     if run.error:
         st.error(services.short(run.error, 300), icon=":material/error:")
+    if _stalled(run):
+        st.warning(
+            "Stalled — will resume: the worker running this run stopped sending heartbeats;"
+            " a live worker picks it up again.",
+            icon=":material/heart_broken:",
+        )
+    elif run.status.value == "queued" and _no_worker():
+        st.warning(
+            "This run is queued but no worker is alive: start one with `python -m core worker`.",
+            icon=":material/warning:",
+        )
+
+
+def _no_worker() -> bool:
+    try:
+        return services.queue_health().live_workers == 0
+    except services.LgopsError:
+        return False
 
 
 def _links(run: Any) -> None:
@@ -66,9 +87,12 @@ def _links(run: Any) -> None:
         "app_pages/audit.py", label="Audit trail", icon=":material/fact_check:", query_params={"run": run.id}
     )
     if not run.status.finished:
+        blocked = services.why_not("cancel")
         with cols[3].popover("Cancel run", icon=":material/block:"):
             reason = st.text_input("Reason", key="run_detail_cancel_reason", max_chars=500)
-            if st.button("Cancel this run", type="primary", key="run_detail_cancel"):
+            if blocked:
+                st.caption(blocked)
+            if st.button("Cancel this run", type="primary", key="run_detail_cancel", disabled=bool(blocked)):
                 try:
                     services.cancel(run.id, reason)
                     st.toast("Run cancelled.")
@@ -77,27 +101,86 @@ def _links(run: Any) -> None:
                     ui.render_error(exc)
 
 
-def _live(run_id: str, was_finished: bool) -> None:
+def _pending(run: Any) -> list[Any]:
+    """Interrupts still waiting (also while an earlier decision of the run is being applied)."""
+    return [] if run.status.finished else services.pending_interrupts(run.id)
+
+
+def _stalled(run: Any) -> bool:
+    if run.status.finished:
+        return False
+    try:
+        return run.id in services.queue_health().stalled_run_ids
+    except services.LgopsError:
+        return False
+
+
+def _signature(run: Any, pending: list[Any]) -> tuple[Any, ...]:
+    """What, when it changes, needs the whole page (header, decision forms, polling) redrawn."""
+    return (run.status.value, run.attempts, tuple(p.interrupt_id for p in pending), _stalled(run))
+
+
+def _decider(run_id: str, interrupt_id: str, node: str | None) -> Callable[[str, Any, str | None], None]:
+    def decide(action: str, payload: Any, comment: str | None) -> None:
+        try:
+            services.decide(run_id, action, interrupt_id=interrupt_id, payload=payload, comment=comment)
+            ss.run_detail_flash = ("ok", f"{action} recorded at {node or '?'}.")
+        except services.Conflict as exc:
+            ss.run_detail_flash = ("err", f"Someone else decided this first: {exc}")
+        except services.LgopsError as exc:
+            ss.run_detail_flash = ("err", str(exc))
+
+    return decide
+
+
+def _decisions(run: Any, pending: list[Any]) -> None:
+    """One form per waiting interrupt (parallel branches are decided one by one)."""
+    if ss.run_detail_flash:
+        kind, text = ss.run_detail_flash
+        (st.success if kind == "ok" else st.error)(text)
+        ss.run_detail_flash = None
+    if not pending:
+        return
+    blocked = services.why_not("decide")
+    st.subheader(
+        f":blue[:material/front_hand:] Waiting for an operator ({len(pending)})"
+        if len(pending) > 1
+        else ":blue[:material/front_hand:] Waiting for an operator"
+    )
+    for item in pending:
+        key = f"run_detail_{item.interrupt_id}"
+        with st.container(border=True):
+            st.markdown(f"at node {ui.md_code(item.node or '?')} · waiting {ui.ago(item.created_at)}")
+            summary = services.interrupt_summary(item.payload)
+            ui.render_interrupt_request(summary, key=key)
+            ui.render_decision_form(
+                summary,
+                key=key,
+                on_decide=_decider(run.id, item.interrupt_id, item.node),
+                disabled_reason=blocked,
+            )
+
+
+def _timer_rerun() -> bool:
+    """True when only the fragment is running (its timer), not the whole page.
+
+    A full run already drew the page from fresh reads; rerunning it again
+    would drop the one-shot message of the action that caused it.
+    """
+    ctx = get_script_run_ctx()
+    return bool(ctx and ctx.fragment_ids_this_run)
+
+
+def _live(run_id: str, drawn: tuple[Any, ...]) -> None:
     try:
         run = services.get_run(run_id)
         events = services.events(run_id)
-        pending = services.pending_interrupts(run_id) if run.status.value == "interrupted" else []
+        pending = _pending(run)
     except services.LgopsError as exc:
         ui.render_error(exc)
         return
-    if run.status.finished and not was_finished:
-        st.rerun(scope="app")  # stop polling: the full page redraws once without the timer
-
-    _header(run)
-    if pending:
-        with st.container(border=True):
-            for p in pending:
-                desc = (p.payload or {}).get("description") if isinstance(p.payload, dict) else None
-                st.markdown(
-                    f":blue[:material/front_hand: **Waiting for an operator** at] {ui.md_code(p.node)}"
-                    f" — {ui.md_escape(services.short(desc or 'no description', 200))}"
-                )
-            st.page_link("app_pages/inbox.py", label="Decide in the approvals inbox", icon=":material/inbox:")
+    if _signature(run, pending) != drawn and _timer_rerun():
+        st.rerun(scope="app")  # new interrupts, or finished: the full page redraws
 
     waiting_nodes = [p.node for p in pending if p.node]
     states, branches = ui.node_states(events, waiting_nodes=waiting_nodes)
@@ -167,8 +250,15 @@ def _live(run_id: str, was_finished: bool) -> None:
             ui.render_json("Final report", values.get("final_report"), expanded=True)
 
 
+_header(run)
 _links(run)
 finished = run.status.finished
-st.fragment(_live, run_every=None if finished else REFRESH_SECONDS)(run.id, finished)
+try:
+    pending = _pending(run)
+except services.LgopsError as exc:
+    ui.render_error(exc)
+    pending = []
+_decisions(run, pending)
+st.fragment(_live, run_every=None if finished else REFRESH_SECONDS)(run.id, _signature(run, pending))
 if not finished:
     st.caption(f"Live: refreshes every {REFRESH_SECONDS:g} s until the run finishes.")

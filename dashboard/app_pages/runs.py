@@ -42,6 +42,17 @@ cols = st.columns(len(counts))
 for col, (status, n) in zip(cols, counts.items(), strict=True):
     col.metric(status, n, border=True)
 
+try:
+    health = services.queue_health()
+except services.LgopsError as exc:
+    health = None
+    ui.render_error(exc, "Cannot read the queue: ")
+if health is not None:
+    ui.render_no_worker_warning(health)
+    stalled = set(health.stalled_run_ids)
+else:
+    stalled = set()
+
 
 def _reset_page() -> None:
     ss.runs_page = 0
@@ -95,7 +106,7 @@ frame = pd.DataFrame(
         {
             "run": r.id,
             "workflow": r.workflow_id,
-            "status": r.status.value,
+            "status": f"{r.status.value} · stalled — will resume" if r.id in stalled else r.status.value,
             "priority": r.priority,
             "created": r.created_at,
             "updated": r.updated_at,

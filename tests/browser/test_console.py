@@ -81,6 +81,21 @@ def _finished_enterprise_run(timeout: float = 60) -> str:
     pytest.fail("the enterprise_state run did not finish")
 
 
+def _plain_program_thread(thread_id: str) -> None:
+    """A thread an application wrote with its own graph and LangGraph's PostgresSaver."""
+    import os
+
+    import psycopg
+    from langgraph.checkpoint.postgres import PostgresSaver
+    from psycopg.rows import dict_row
+
+    from examples import agent_inbox
+
+    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True, row_factory=dict_row) as conn:
+        app = agent_inbox.builder.compile(checkpointer=PostgresSaver(conn))
+        app.invoke({"to": "cfo@example.com", "topic": "budget"}, {"configurable": {"thread_id": thread_id}})
+
+
 @pytest.mark.timeout(180)
 def test_operator_journey(app_url: str, browser_page) -> None:
     page = browser_page
@@ -157,3 +172,17 @@ def test_operator_journey(app_url: str, browser_page) -> None:
     page.goto(f"{app_url}/audit")
     _settle(page, "Download CSV")
     _shot(page, "audit")
+
+    _plain_program_thread("support-ticket-1187")
+    page.goto(f"{app_url}/threads")
+    _settle(page, "Attach to a workflow")
+    _shot(page, "threads")
+
+    page.goto(f"{app_url}/settings")
+    _settle(page, "Checkpoint retention")
+    page.get_by_label("Finished longer ago than (days)").fill("0")
+    page.get_by_label("Finished longer ago than (days)").press("Enter")
+    _settle(page)
+    page.get_by_role("button", name="Dry run").click()
+    _settle(page, "nothing was written")
+    _shot(page, "settings")

@@ -29,20 +29,26 @@ def app_env(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     registry._registry.cache_clear()
 
 
+def open_app(page: str, **query: str) -> AppTest:
+    """Run the app, switch to a page (with query params), return the AppTest."""
+    st.cache_data.clear()  # a fresh session sees the database as it is now
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params.update(query)
+    at.run()
+    at.switch_page(f"app_pages/{page}.py")
+    at.run()
+    return at
+
+
 @pytest.fixture
 def open_page(app_env: str) -> Callable[..., AppTest]:
-    """Run the app, switch to a page (with query params), return the AppTest."""
+    """Open a page on this test's database (see :func:`open_app`)."""
+    return open_app
 
-    def _open(page: str, **query: str) -> AppTest:
-        st.cache_data.clear()  # a fresh session sees the database as it is now
-        at = AppTest.from_file(APP, default_timeout=30)
-        at.query_params.update(query)
-        at.run()
-        at.switch_page(f"app_pages/{page}.py")
-        at.run()
-        return at
 
-    return _open
+def button(at: AppTest, label: str):
+    """The first button (or form submit button) with this label."""
+    return next(b for b in at.button if b.label == label)
 
 
 def wait_for_status(run_id: str, *statuses: RunStatus, timeout: float = 30) -> runs.Run:

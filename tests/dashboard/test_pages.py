@@ -7,7 +7,7 @@ import pytest
 from core import db, runs
 from tests.dashboard.conftest import ACTOR, texts
 
-PAGES = ("runs", "launch", "run_detail", "inbox", "routing", "checkpoints", "audit")
+PAGES = ("runs", "launch", "run_detail", "inbox", "routing", "checkpoints", "threads", "audit", "settings")
 
 
 @pytest.mark.parametrize("page", PAGES)
