@@ -432,6 +432,21 @@ def cancel(run_id: str, *, actor: str, reason: str | None = None) -> Run:
     return Run.from_row(row)
 
 
+def _fork(graph: Any, target: dict[str, Any], run: Run, source: str | None) -> dict[str, Any]:
+    """Write a fork checkpoint as a child of ``target``; returns its config.
+
+    The very first checkpoint of a thread (source "input") holds no values:
+    the input lives in its pending writes, which a fork does not carry. Forking
+    there re-applies the run's input as the start node would, so the run
+    starts over instead of continuing from an empty state.
+    """
+    if source != "input":
+        return graph.update_state(target, None)
+    if not run.input:
+        raise BadInput("the first checkpoint of this thread holds only an input the console never saw")
+    return graph.update_state(target, run.input, as_node="__start__")
+
+
 def rollback(run_id: str, checkpoint_id: str, *, actor: str, reason: str | None = None) -> str:
     """Fork the run from an earlier checkpoint and continue it from there.
 
@@ -453,17 +468,18 @@ def rollback(run_id: str, checkpoint_id: str, *, actor: str, reason: str | None 
         run = _lock_run(conn, run_id)
         if run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
             raise Conflict(f"run {run_id} is {run.status.value}; roll back once it has stopped")
-        exists = conn.execute(
-            "SELECT 1 FROM checkpoints WHERE thread_id = %s AND checkpoint_ns = '' AND checkpoint_id = %s",
+        found = conn.execute(
+            "SELECT metadata->>'source' AS source FROM checkpoints"
+            " WHERE thread_id = %s AND checkpoint_ns = '' AND checkpoint_id = %s",
             (run.thread_id, checkpoint_id),
         ).fetchone()
-        if not exists:
+        if not found:
             raise NotFound(f"run {run_id} has no checkpoint {checkpoint_id}")
         graph = get_workflow(run.workflow_id).compile(postgres_saver(conn))
         target = {
             "configurable": {"thread_id": run.thread_id, "checkpoint_ns": "", "checkpoint_id": checkpoint_id}
         }
-        fork = graph.update_state(target, None)
+        fork = _fork(graph, target, run, found["source"])
         fork_id = fork["configurable"]["checkpoint_id"]
         conn.execute(
             "UPDATE interrupts SET status = 'superseded' WHERE run_id = %s AND status = 'pending'",

@@ -123,3 +123,19 @@ def test_runs_and_workflows_json(cli_env):
     listed = _json(run_cli(cli_env, "--json", "workflows"))
     assert "approval_fixture" in [w["id"] for w in listed["workflows"]]
     assert _json(run_cli(cli_env, "--json", "runs")) == []
+
+
+def test_rollback_to_the_very_first_checkpoint_starts_over(cli_env, worker):
+    run = _json(
+        run_cli(cli_env, "--json", "launch", "approval_fixture", "--input", '{"label": "first"}', "--wait")
+    )
+    history = _json(run_cli(cli_env, "--json", "history", run["id"], "--limit", "100"))
+    oldest = history[-1]
+    assert oldest["source"] == "input"
+    rolled = _json(
+        run_cli(cli_env, "--json", "rollback", run["id"], "--checkpoint", oldest["checkpoint_id"], "--wait")
+    )
+    assert rolled["status"] == "interrupted"  # ran again from the start, up to the gate
+    shown = _json(run_cli(cli_env, "--json", "show", run["id"]))
+    assert shown["state"]["values"]["label"] == "first"
+    assert shown["state"]["values"]["log"] == ["prepare"]
