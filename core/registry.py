@@ -133,6 +133,13 @@ class WorkflowSpec:
         return self.input_model.model_json_schema()
 
 
+def path_inside_data(value: str | None, what: str) -> str | None:
+    """Check a relative path an input names stays inside ``data/`` (for input validators)."""
+    if value and (value.startswith("/") or ".." in value.split("/")):
+        raise ValueError(f"{what} must be inside data/")
+    return value or None
+
+
 def samples_in(workflow_id: str) -> dict[str, Path]:
     """Sample inputs shipped in ``data/samples/<workflow_id>/*.json``, by file stem."""
     folder = DATA_DIR / "samples" / workflow_id

@@ -307,6 +307,19 @@ def with_overrides(base: RoutingConfig, overrides: Mapping[str, Any] | None) -> 
     return _replace_deep(base, overrides, "routing")
 
 
+def checked_overrides(value: dict[str, Any]) -> dict[str, Any]:
+    """Validate a workflow input's ``routing`` overrides; ValueError names the bad key.
+
+    For pydantic validators, which report ValueError (not TypeError) as a
+    validation error.
+    """
+    try:
+        with_overrides(DEFAULT, value)
+    except TypeError as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
 def load_config(overrides: Mapping[str, Any] | None = None) -> RoutingConfig:
     """Defaults, then ``$LGOPS_ROUTING_FILE`` (TOML), then ``overrides`` (e.g. a run's input).
 

@@ -8,7 +8,8 @@ from typing import Annotated, Any, Literal, TypedDict
 from langgraph.managed import RemainingSteps
 from pydantic import BaseModel, Field, field_validator
 
-from core.routing import DEFAULT, with_overrides
+from core.registry import path_inside_data
+from core.routing import checked_overrides
 
 
 class ContextualState(TypedDict, total=False):
@@ -76,15 +77,9 @@ class ContextualInput(BaseModel):
     @field_validator("source")
     @classmethod
     def _inside_data(cls, value: str | None) -> str | None:
-        if value and (value.startswith("/") or ".." in value.split("/")):
-            raise ValueError("source must be a file inside data/")
-        return value or None
+        return path_inside_data(value, "source")
 
     @field_validator("routing")
     @classmethod
     def _known_routing_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
-        try:
-            with_overrides(DEFAULT, value)
-        except TypeError as exc:
-            raise ValueError(str(exc)) from None
-        return value
+        return checked_overrides(value)
