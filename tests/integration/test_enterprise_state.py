@@ -117,3 +117,34 @@ def test_failing_sources_open_the_circuit_breaker(pool) -> None:
     assert set(out["circuit_breaker"]["failed_kinds"]) == {"streaming", "realtime"}
     assert out["routing_history"][0]["chosen"] in {"circuit_breaker_mode", "fallback_processing"}
     assert out["status"] != "running"
+
+
+def test_operator_rolls_back_to_a_rollback_point_through_the_run_service(pool, worker) -> None:
+    """The operator's path: a recorded rollback point's checkpoint id → runs.rollback → the run forks."""
+    import time
+
+    from core import checkpoints, runs
+
+    def wait(run_id: str, *statuses: str) -> str:
+        deadline = time.monotonic() + 120
+        while (status := runs.get_run(run_id).status.value) not in statuses:
+            assert time.monotonic() < deadline, status
+            time.sleep(0.1)
+        return status
+
+    run = runs.launch("enterprise_state", INPUT, actor="local:operator")
+    while wait(run.id, "interrupted", "succeeded", "failed") == "interrupted":
+        runs.decide(run.id, "approve", actor="local:operator")
+    final = checkpoints.current_state(run.id).values
+    assert final["status"] == "completed"
+    first = final["rollback_points"][0]
+
+    runs.rollback(run.id, first["checkpoint_id"], actor="local:admin", reason="replay from the first point")
+    assert wait(run.id, "interrupted", "failed") == "interrupted"  # the checkpoint manager asks again
+    head = checkpoints.current_state(run.id)
+    assert head.values["state_version"] == first["state_version"]
+    assert head.values["rollback_points"] == []  # the later points belong to the old line
+    [entry] = [a for a in runs.audit_log(run_id=run.id) if a.action == "rollback"]
+    assert entry.checkpoint_id == first["checkpoint_id"] and entry.actor == "local:admin"
+    history = checkpoints.history(run.id, limit=200)
+    assert {h.branch for h in history} == {0, 1}  # both lines of history are listed
