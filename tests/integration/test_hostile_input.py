@@ -15,7 +15,7 @@ from tests.conftest import FIXTURE_WORKFLOWS, run_cli
 
 NASTY = [
     "'; DROP TABLE runs; --",
-    "\" OR 1=1 --",
+    '" OR 1=1 --',
     "<script>alert(1)</script>",
     "../../etc/passwd",
     "%s %s %(x)s",
@@ -24,7 +24,12 @@ NASTY = [
     "a" * 100_000,
 ]
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text() | st.sampled_from(NASTY),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text()
+    | st.sampled_from(NASTY),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
     max_leaves=12,
 )
@@ -76,7 +81,10 @@ def test_filters_and_search_are_data_not_sql(pool, fixture_workflows, text):
 
 
 @FAST
-@given(checkpoint=st.text(max_size=100) | st.sampled_from(NASTY), run_id=st.text(max_size=40) | st.uuids().map(str))
+@given(
+    checkpoint=st.text(max_size=100) | st.sampled_from(NASTY),
+    run_id=st.text(max_size=40) | st.uuids().map(str),
+)
 def test_checkpoint_and_run_ids(pool, fixture_workflows, checkpoint, run_id):
     with pytest.raises((BadInput, NotFound, Conflict)):
         runs.rollback(run_id, checkpoint, actor="local:fuzz")
@@ -85,7 +93,10 @@ def test_checkpoint_and_run_ids(pool, fixture_workflows, checkpoint, run_id):
 
 
 @FAST
-@given(payload=json_values, action=st.sampled_from(["approve", "reject", "edit", "respond", "ignore", "DROP", ""]))
+@given(
+    payload=json_values,
+    action=st.sampled_from(["approve", "reject", "edit", "respond", "ignore", "DROP", ""]),
+)
 def test_decision_payloads(pool, db_url, fixture_workflows, payload, action):
     run = runs.launch("approval_fixture", actor="local:fuzz")  # queued: nobody may decide yet
     before = _table_counts(db_url)
