@@ -242,6 +242,27 @@ def decide(
         clear_caches()
 
 
+def decision_callback(
+    run_id: str, interrupt_id: str, node: str | None, *, flash_key: str, where: str = ""
+) -> Callable[[str, Any, str | None], None]:
+    """A form callback deciding one interrupt; leaves a one-line outcome in ``flash_key``.
+
+    Deciding in a callback means the click counts even when the item is gone
+    by the next render (someone else decided it, or the run moved on).
+    """
+
+    def on_decide(action: str, payload: Any, comment: str | None) -> None:
+        try:
+            decide(run_id, action, interrupt_id=interrupt_id, payload=payload, comment=comment)
+            st.session_state[flash_key] = ("ok", f"{action} recorded{where} at {node or '?'}.")
+        except Conflict as exc:
+            st.session_state[flash_key] = ("err", f"Someone else decided this first: {exc}")
+        except LgopsError as exc:
+            st.session_state[flash_key] = ("err", str(exc))
+
+    return on_decide
+
+
 def cancel(run_id: str, reason: str | None) -> runs.Run:
     """Cancel a run that has not finished."""
     try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -77,21 +76,6 @@ def _render_context(node: str | None, context: dict[str, Any], key: str) -> None
     ui.render_json("Context", context)
 
 
-def _decider(run_id: str, interrupt_id: str, node: str | None) -> Callable[[str, Any, str | None], None]:
-    """The form callback for one interrupt: decide it, leave a one-line message for the rerun."""
-
-    def decide(action: str, payload: Any, comment: str | None) -> None:
-        try:
-            services.decide(run_id, action, interrupt_id=interrupt_id, payload=payload, comment=comment)
-            ss.inbox_flash = ("ok", f"{action} recorded for run {run_id[:8]}… at {node or '?'}.")
-        except services.Conflict as exc:
-            ss.inbox_flash = ("err", f"Someone else decided this first: {exc}")
-        except services.LgopsError as exc:
-            ss.inbox_flash = ("err", str(exc))
-
-    return decide
-
-
 blocked = services.why_not("decide")
 per_run: dict[str, list[str]] = {}
 for item in items:
@@ -122,6 +106,12 @@ for item in items:
         ui.render_decision_form(
             summary,
             key=key,
-            on_decide=_decider(item.run_id, item.interrupt_id, item.node),
+            on_decide=services.decision_callback(
+                item.run_id,
+                item.interrupt_id,
+                item.node,
+                flash_key="inbox_flash",
+                where=f" for run {item.run_id[:8]}…",
+            ),
             disabled_reason=blocked,
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -120,19 +119,6 @@ def _signature(run: Any, pending: list[Any]) -> tuple[Any, ...]:
     return (run.status.value, run.attempts, tuple(p.interrupt_id for p in pending), _stalled(run))
 
 
-def _decider(run_id: str, interrupt_id: str, node: str | None) -> Callable[[str, Any, str | None], None]:
-    def decide(action: str, payload: Any, comment: str | None) -> None:
-        try:
-            services.decide(run_id, action, interrupt_id=interrupt_id, payload=payload, comment=comment)
-            ss.run_detail_flash = ("ok", f"{action} recorded at {node or '?'}.")
-        except services.Conflict as exc:
-            ss.run_detail_flash = ("err", f"Someone else decided this first: {exc}")
-        except services.LgopsError as exc:
-            ss.run_detail_flash = ("err", str(exc))
-
-    return decide
-
-
 def _decisions(run: Any, pending: list[Any]) -> None:
     """One form per waiting interrupt (parallel branches are decided one by one)."""
     if ss.run_detail_flash:
@@ -156,7 +142,9 @@ def _decisions(run: Any, pending: list[Any]) -> None:
             ui.render_decision_form(
                 summary,
                 key=key,
-                on_decide=_decider(run.id, item.interrupt_id, item.node),
+                on_decide=services.decision_callback(
+                    run.id, item.interrupt_id, item.node, flash_key="run_detail_flash"
+                ),
                 disabled_reason=blocked,
             )
 
