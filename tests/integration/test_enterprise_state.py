@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import shutil
+import uuid
 from typing import Any
 
+import pytest
 from langgraph.checkpoint.postgres import PostgresSaver
 from langgraph.types import Command
 
 from core.interrupts import response_for
+from core.registry import DATA_DIR
 from core.workflows.enterprise_state import SPEC, build_graph
 from core.workflows.enterprise_state.rules import integrity_valid
+from tests.fixtures.tables import tips_folders
 
 INPUT = {"data_dir": "enterprise", "checkpoint_frequency_seconds": 0}
 
@@ -148,3 +153,39 @@ def test_operator_rolls_back_to_a_rollback_point_through_the_run_service(pool, w
     assert entry.checkpoint_id == first["checkpoint_id"] and entry.actor == "local:admin"
     history = checkpoints.history(run.id, limit=200)
     assert {h.branch for h in history} == {0, 1}  # both lines of history are listed
+
+
+@pytest.fixture
+def tips_dirs(tmp_path):
+    """data/generated/<test>/{clean,defective}/tips.csv (the input may only name folders in data/)."""
+    folder = DATA_DIR / "generated" / f"test-es-{uuid.uuid4().hex[:8]}"
+    folder.mkdir(parents=True)
+    tips_folders(folder)
+    yield folder.relative_to(DATA_DIR)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_defective_table_routes_differently_from_a_clean_one(pool, tips_dirs) -> None:
+    graph = build_graph().compile(checkpointer=PostgresSaver(pool))
+    runs = {}
+    for name in ("clean", "defective"):
+        config = {"configurable": {"thread_id": f"es-{name}-tips"}}
+        raw = {**INPUT, "data_dir": str(tips_dirs / name), "max_iterations": 3}
+        runs[name] = _approve_all(graph, graph.invoke(SPEC.validate_input(raw), config), config)
+    path = {name: [r["chosen"] for r in out["routing_history"]] for name, out in runs.items()}
+    quality = {
+        name: [round(r["data_quality_score"], 4) for r in out["routing_history"]]
+        for name, out in runs.items()
+    }
+    assert path["clean"] == ["retry_with_optimizations", "standard_processing_path"]
+    assert path["defective"] == [
+        "retry_with_optimizations",
+        "retry_with_optimizations",
+        "fallback_processing",
+    ]
+    assert quality["clean"][1] == 0.86 and quality["defective"][1:] == [0.62, 0.62]
+    assert quality["defective"][0] < quality["clean"][0] < 0.7
+    assert runs["clean"]["status"] == "completed"
+    assert runs["defective"]["status"] == "iteration_limit_reached"
+    report = runs["defective"]["processing_results"]["transformation"]
+    assert "validation failed" in report and "came through unaltered" in report

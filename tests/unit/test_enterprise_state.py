@@ -16,6 +16,7 @@ from core.workflows.enterprise_state.rules import (
     state_hash,
 )
 from core.workflows.enterprise_state.work import transformation_report
+from tests.fixtures.tables import tips_folders
 
 
 def _state(**extra):
@@ -65,6 +66,14 @@ def test_rollback_point_due_on_frequency_errors_or_missing_results() -> None:
         "worker_processing_results": {"a": {"status": "succeeded"}},
     }
     assert checkpoint_reasons(missing, now=100.0) == ["2 workers spawned, 1 results"]
+    # The seed compares counts: a failed worker's result is a result (its error is reason enough).
+    failed = {
+        **missing,
+        "worker_processing_results": {"a": {"status": "failed"}, "b": {"status": "succeeded"}},
+    }
+    assert checkpoint_reasons(failed, now=100.0) == []
+    lost = {**failed, "worker_processing_results": {"a": {"status": "failed"}}}
+    assert checkpoint_reasons(lost, now=100.0) == ["2 workers spawned, 1 results"]
 
 
 def test_checkpoint_id_comes_from_the_checkpoint_map() -> None:
@@ -111,6 +120,7 @@ def test_optimized_report_scores_higher_than_the_plain_one() -> None:
     part = {
         "file": "t.csv",
         "rows_in": 10,
+        "columns": 3,
         "missing_values": 1,
         "invalid_rows": 0,
         "dropped_duplicates": 1,
@@ -136,3 +146,37 @@ def test_input_rejects_unknown_routing_keys_and_escapes() -> None:
     with pytest.raises(BadInput):
         SPEC.validate_input({"data_dir": "../etc"})
     assert SPEC.validate_input(SPEC.load_sample())["max_iterations"] == 3
+
+
+def test_routing_quality_comes_from_what_the_data_showed(tmp_path) -> None:
+    """Same pass, same formula: the defective table's report scores lower and routes elsewhere."""
+    from core.routing import RoutingContext, explain, quality_score
+    from core.workflows.enterprise_state.work import table_findings, transform
+
+    clean_csv, bad_csv = tips_folders(tmp_path)
+    scores, reports = {}, {}
+    for name, path in (("clean", clean_csv), ("defective", bad_csv)):
+        for optimize in (False, True):
+            part = {**transform(path, optimize=optimize), "quality_threshold": 0.8}
+            reports[name, optimize] = transformation_report([part], optimize)
+            scores[name, optimize] = quality_score(reports[name, optimize]).score
+
+    [bad] = table_findings([{**transform(bad_csv), "quality_threshold": 0.8}], 0.8)
+    assert bad["dropped_duplicates"] >= 100 and bad["failed_checks"] == ["completeness", "uniqueness"]
+    assert not bad["cleaning_holds"] and bad["kept_share"] < 0.5
+    # The report says what was measured, and claims only what held.
+    assert "validation failed" in reports["defective", True] and "validated" not in reports["defective", True]
+    assert f"{bad['missing_values']} missing values" in reports["defective", True]
+    assert (
+        reports["clean", True].startswith("- validated 244 rows") and "- cleaned:" in reports["clean", True]
+    )
+    assert scores["clean", True] == pytest.approx(0.86, abs=1e-6)
+    assert scores["defective", True] == pytest.approx(0.62, abs=1e-6)
+    assert scores["defective", False] < scores["clean", False] < 0.7  # the plain pass retries either way
+
+    def decide(quality: float) -> str:
+        context = RoutingContext(quality, 1.0, 0.0, 0.2, iteration_count=2)
+        return explain(context).chosen.value
+
+    assert decide(scores["clean", True]) == "standard_processing_path"
+    assert decide(scores["defective", True]) == "retry_with_optimizations"

@@ -147,8 +147,9 @@ def checkpoint_reasons(state: Mapping[str, Any], *, now: float) -> list[str]:
     """Why a rollback point is due now (empty: not due).
 
     Due when the checkpoint frequency has elapsed since the last one, when
-    errors exist, when the workers spawned this iteration differ from the
-    results received, or when the monitor asked for one.
+    errors exist, when the workers spawned this iteration differ in number
+    from the results received for them (whatever their status), or when the
+    monitor asked for one.
     """
     meta = state.get("checkpoint_metadata") or {}
     since = now - float(meta.get("last_checkpoint", now))
@@ -159,9 +160,12 @@ def checkpoint_reasons(state: Mapping[str, Any], *, now: float) -> list[str]:
     error_count = int((state.get("execution_metrics") or {}).get("error_count", 0))
     if error_count > 0:
         reasons.append(f"{error_count} error(s) recorded")
+    # The seed compares counts: workers spawned against results received. A
+    # failed worker still reports a result (and counts as an error above); only
+    # a worker whose result never arrived makes the two counts differ.
     active = list(state.get("active_data_workers") or [])
     results = state.get("worker_processing_results") or {}
-    received = [w for w in active if (results.get(w) or {}).get("status") == "succeeded"]
+    received = [w for w in active if w in results]
     if len(active) != len(received):
         reasons.append(f"{len(active)} workers spawned, {len(received)} results")
     actions = (state.get("performance_data") or {}).get("recovery_actions") or []
