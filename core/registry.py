@@ -31,12 +31,14 @@ import dataclasses
 import importlib
 import inspect
 import json
+import logging
 import os
 import sys
 import tomllib
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,8 @@ from langgraph.graph.state import CompiledStateGraph
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, create_model
 
 from core.errors import BadInput, NotFound
+
+log = logging.getLogger(__name__)
 
 BUILTIN_IDS: tuple[str, ...] = (
     "parallel_sync",
@@ -59,6 +63,44 @@ BUILTIN_IDS: tuple[str, ...] = (
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_WORKFLOWS_FILE = "workflows.toml"
+
+
+class Priority(StrEnum):
+    """Retention priority of a run (seed 004): CRITICAL runs are never pruned."""
+
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+    CRITICAL = "CRITICAL"
+
+    @property
+    def rank(self) -> int:
+        """LOW 0 … CRITICAL 3, for comparing priorities."""
+        return list(Priority).index(self)
+
+    @classmethod
+    def parse(cls, value: str) -> Priority:
+        """A priority from its name (any case), or BadInput."""
+        try:
+            return cls(str(value).strip().upper())
+        except ValueError:
+            raise BadInput(f"priority must be LOW, MEDIUM, HIGH or CRITICAL, not {value!r}") from None
+
+
+RetentionRule = Callable[[Mapping[str, Any], Mapping[str, Any] | None], "Priority | str | None"]
+"""``(launch input, final values or None) → the priority they demand``; None demands nothing."""
+
+
+def retention_by_business_priority(
+    graph_input: Mapping[str, Any], final_values: Mapping[str, Any] | None = None
+) -> Priority | None:
+    """A ``business_priority`` of critical keeps the run as CRITICAL, high as HIGH.
+
+    For workflows whose input carries the routing engine's business priority
+    (enterprise_state, contextual); lower priorities leave the spec's default.
+    """
+    value = str(graph_input.get("business_priority") or "").lower()
+    return {"critical": Priority.CRITICAL, "high": Priority.HIGH}.get(value)
 
 
 @dataclass(frozen=True)
@@ -79,6 +121,9 @@ class WorkflowSpec:
         exclude_unset: drop input keys the operator did not give (derived
             models: a missing key must stay missing, not become ``None``).
         source: ``builtin``, or the configured entry (``package.module:attribute``).
+        retention_priority: the declared rule that raises a run's retention
+            priority from its input (applied at launch) and its final values
+            (applied again when it finishes); see :meth:`retained_as`.
     """
 
     id: str
@@ -92,6 +137,32 @@ class WorkflowSpec:
     compile_options: Mapping[str, Any] = field(default_factory=dict)
     exclude_unset: bool = False
     source: str = "builtin"
+    retention_priority: RetentionRule | None = None
+
+    def retained_as(
+        self,
+        graph_input: Mapping[str, Any],
+        final_values: Mapping[str, Any] | None = None,
+        *,
+        at_least: str | None = None,
+    ) -> Priority:
+        """The run's retention priority: ``at_least`` (default the spec's), raised by the rule.
+
+        Never lower than ``at_least``: the launch flag and the spec's default
+        are floors, and a run once kept as CRITICAL stays CRITICAL. A rule that
+        fails is logged and ignored, so a broken rule never blocks a launch or
+        the end of a run.
+        """
+        floor = Priority.parse(at_least or self.priority)
+        if self.retention_priority is None:
+            return floor
+        try:
+            demanded = self.retention_priority(graph_input or {}, final_values)
+            wanted = Priority.parse(demanded) if demanded else floor
+        except Exception:  # noqa: BLE001 - a workflow's own rule must not break the run service
+            log.exception("retention rule of %s failed; keeping %s", self.id, floor.value)
+            return floor
+        return wanted if wanted.rank > floor.rank else floor
 
     @property
     def default_sample(self) -> str | None:

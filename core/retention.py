@@ -15,6 +15,11 @@ page still shows one line from the head back to the first kept point.
 
 Who is pruned, and when: only runs that are ``succeeded``, ``failed`` or
 ``cancelled``, once they finished longer ago than their priority's age.
+A run's priority (``runs.priority``) is the launch flag or its workflow's
+default, raised by the workflow's declared rule
+(:attr:`core.registry.WorkflowSpec.retention_priority`) from its input at
+launch and from its final state when it finishes, e.g. a critical business
+priority, a ticket classified CRITICAL, a saga that moved money.
 The base age (``older_than_days``) applies to LOW and MEDIUM runs, HIGH runs
 are kept three times as long, CRITICAL runs are never pruned (see
 :data:`DEFAULT_FACTORS`; ``LGOPS_PRUNE_FACTORS="LOW=1,MEDIUM=1,HIGH=3"``
@@ -75,6 +80,7 @@ SELECT r.id::text AS id, r.thread_id, r.priority, r.finished_at
    AND r.thread_id = r.id::text
    AND (r.checkpoints_pruned_at IS NULL OR r.checkpoints_pruned_at < r.finished_at)
    AND r.priority = %(priority)s
+   AND r.priority <> 'CRITICAL'  -- never, whatever ages a caller passes
    AND r.finished_at < now() - make_interval(secs => %(age_seconds)s)
    AND (r.finished_at, r.id) > (%(after_at)s::timestamptz, %(after_id)s::uuid)
    AND NOT EXISTS (

@@ -263,5 +263,5 @@ def _finish_step(run_id: str, state: Any, writer: _EventWriter) -> RunStatus:
         return RunStatus.INTERRUPTED
     writer.put("finished", data={"checkpoint_id": checkpoint_id})
     writer.close()
-    runs.mark_finished(run_id, RunStatus.SUCCEEDED)
+    runs.mark_finished(run_id, RunStatus.SUCCEEDED, final_values=state.values)
     return RunStatus.SUCCEEDED

@@ -32,7 +32,7 @@ from core import auth, queue
 from core.db import get_pool
 from core.errors import BadInput, Conflict, NotFound
 from core.interrupts import ACTIONS, allowed_actions, describe, resume_value
-from core.registry import get_workflow
+from core.registry import Priority, get_workflow
 
 
 class RunStatus(StrEnum):
@@ -311,9 +311,8 @@ def launch(
         raw_input = spec.load_sample(sample)
     _json_size_ok(raw_input, "input")
     graph_input = spec.validate_input(raw_input)
-    priority = (priority or spec.priority).upper()
-    if priority not in ("LOW", "MEDIUM", "HIGH", "CRITICAL"):
-        raise BadInput(f"priority must be LOW, MEDIUM, HIGH or CRITICAL, not {priority!r}")
+    requested = Priority.parse(priority or spec.priority)
+    priority = spec.retained_as(graph_input, at_least=requested).value
     run_id = str(uuid.uuid4())
     with _transaction() as conn:
         row = conn.execute(
@@ -321,7 +320,10 @@ def launch(
             " VALUES (%s, %s, %s, 'queued', %s, %s, %s) RETURNING *",
             (run_id, run_id, spec.id, Jsonb(graph_input), priority, actor),
         ).fetchone()
-        _audit(conn, actor, "launch", run_id, details={"workflow_id": spec.id, "sample": sample})
+        details = {"workflow_id": spec.id, "sample": sample, "priority": priority}
+        if priority != requested:
+            details["priority_requested"] = requested.value
+        _audit(conn, actor, "launch", run_id, details=details)
         queue.enqueue(run_id, {"kind": "start"}, connection=conn)
     return Run.from_row(row)
 
@@ -904,15 +906,45 @@ def decided_responses(run_id: str, interrupt_ids: list[str]) -> dict[str, Any]:
     return {r["interrupt_id"]: r["response"] for r in rows}
 
 
-def mark_finished(run_id: str, status: RunStatus, error: str | None = None) -> None:
-    """The run reached its end (or failed); a cancelled run stays cancelled."""
+def mark_finished(
+    run_id: str,
+    status: RunStatus,
+    error: str | None = None,
+    *,
+    final_values: dict[str, Any] | None = None,
+) -> None:
+    """The run reached its end (or failed); a cancelled run stays cancelled.
+
+    The workflow's retention rule is applied again, now with the final values
+    (None when the graph failed): e.g. a ticket classified CRITICAL keeps its
+    run as CRITICAL. The priority only ever goes up; a change is an event.
+    """
     with get_pool().connection() as conn, conn.transaction():
-        conn.execute(
+        row = conn.execute(
             "UPDATE runs SET status = %s, error = %s, finished_at = now(), updated_at = now()"
-            " WHERE id = %s AND status = 'running'",
+            " WHERE id = %s AND status = 'running' RETURNING workflow_id, input, priority",
             (status.value, error, run_id),
-        )
+        ).fetchone()
         conn.execute(
             "UPDATE interrupts SET status = 'superseded' WHERE run_id = %s AND status = 'pending'",
             (run_id,),
         )
+        if row is not None:
+            _apply_final_priority(conn, run_id, row, final_values)
+
+
+def _apply_final_priority(
+    conn: Connection, run_id: str, row: dict[str, Any], final_values: dict[str, Any] | None
+) -> None:
+    try:
+        spec = get_workflow(row["workflow_id"])
+    except NotFound:
+        return  # the workflow left the registry; its runs keep what they have
+    priority = spec.retained_as(row["input"] or {}, final_values, at_least=row["priority"]).value
+    if priority == row["priority"]:
+        return
+    conn.execute("UPDATE runs SET priority = %s WHERE id = %s", (priority, run_id))
+    conn.execute(
+        "INSERT INTO run_events (run_id, kind, data) VALUES (%s, 'retention_priority', %s)",
+        (run_id, Jsonb({"from": row["priority"], "to": priority, "rule": "final values"})),
+    )

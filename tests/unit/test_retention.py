@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core import retention
+from core.registry import Priority, get_workflow
 
 
 def _row(cid: str, parent: str | None, ns: str = "", root: str | None = None, v: int = 4) -> dict:
@@ -64,3 +65,41 @@ def test_relink_to_nearest_kept_ancestor() -> None:
     rows = [_row("c1", None), _row("c2", "c1"), _row("c3", "c2"), _row("c4", "c3")]
     kept = {("", "c4"), ("", "c2")}
     assert retention.relinks(rows, kept) == [("", "c2", None), ("", "c4", "c2")]
+
+
+@pytest.mark.parametrize(
+    ("workflow", "graph_input", "final", "expected"),
+    [
+        ("enterprise_state", {"business_priority": "critical"}, None, "CRITICAL"),
+        ("enterprise_state", {"business_priority": "standard"}, None, "HIGH"),  # the spec's default
+        ("contextual", {"business_priority": "critical"}, None, "CRITICAL"),
+        ("contextual", {"business_priority": "high"}, None, "HIGH"),
+        ("contextual", {"business_priority": "low"}, None, "MEDIUM"),
+        ("conditional_router", {"query": "URGENT: the payment page is down"}, None, "CRITICAL"),
+        ("conditional_router", {"query": "how do I export a report?"}, None, "MEDIUM"),
+        ("conditional_router", {"query": "how do I export a report?"}, {"priority": "CRITICAL"}, "CRITICAL"),
+        ("conditional_router", {"query": "important: slow dashboard"}, None, "HIGH"),
+        ("saga", {"quantity": 1}, None, "CRITICAL"),
+        ("saga", {"fail_steps": {"create_user_account": -1}}, None, "HIGH"),
+        ("saga", {"fail_steps": {"charge_payment": 3}, "max_attempts": 3}, None, "HIGH"),
+        ("saga", {"fail_steps": {"charge_payment": 2}, "max_attempts": 3}, None, "CRITICAL"),
+        ("saga", {"fail_steps": {"charge_payment": -1}}, {"executed_steps": ["create_user_account"]}, "HIGH"),
+        (
+            "saga",
+            {"fail_steps": {"update_inventory": -1}},
+            {"executed_steps": ["charge_payment"]},
+            "CRITICAL",
+        ),
+        ("parallel_sync", {}, {"anything": 1}, "HIGH"),
+        ("fanout_aggregate", {}, None, "MEDIUM"),
+    ],
+)
+def test_each_workflow_declares_how_its_runs_are_retained(workflow, graph_input, final, expected) -> None:
+    assert get_workflow(workflow).retained_as(graph_input, final) == Priority(expected)
+
+
+def test_retention_rule_only_raises_the_launch_flag() -> None:
+    spec = get_workflow("enterprise_state")
+    assert spec.retained_as({"business_priority": "critical"}, at_least="LOW") is Priority.CRITICAL
+    assert spec.retained_as({"business_priority": "standard"}, at_least="LOW") is Priority.LOW
+    assert spec.retained_as({"business_priority": "high"}, at_least="CRITICAL") is Priority.CRITICAL

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.registry import WorkflowSpec, samples_in
 from core.workflows.conditional_router.graph import build_graph
+from core.workflows.conditional_router.logic import retention_priority
 from core.workflows.conditional_router.state import RouterInput
 
 SPEC = WorkflowSpec(
@@ -21,6 +22,7 @@ SPEC = WorkflowSpec(
     samples=samples_in("conditional_router"),
     interrupt_points=(),
     priority="MEDIUM",
+    retention_priority=retention_priority,
 )
 
 __all__ = ["SPEC", "build_graph"]

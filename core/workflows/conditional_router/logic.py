@@ -17,6 +17,7 @@ accuracy script measures both.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from enum import Enum, StrEnum
 from typing import Any
@@ -261,3 +262,18 @@ RECOMMENDATIONS: dict[str, list[str]] = {
         "Send pricing information",
     ],
 }
+
+
+def retention_priority(
+    graph_input: Mapping[str, Any], final_values: Mapping[str, Any] | None = None
+) -> str | None:
+    """Keep a CRITICAL ticket's run as CRITICAL and a HIGH one as HIGH (W9).
+
+    At launch the query is classified here with the same rules the graph
+    uses; when the run ends, its final classification (``priority``) decides.
+    Lower priorities leave the workflow's default.
+    """
+    level = (final_values or {}).get("priority") or classify(
+        str(graph_input.get("query") or "")
+    ).priority.name
+    return level if level in (Priority.HIGH.name, Priority.CRITICAL.name) else None

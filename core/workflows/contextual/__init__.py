@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.registry import WorkflowSpec, samples_in
+from core.registry import WorkflowSpec, retention_by_business_priority, samples_in
 from core.workflows.contextual.graph import build_graph
 from core.workflows.contextual.state import ContextualInput
 
@@ -20,6 +20,7 @@ SPEC = WorkflowSpec(
     samples=samples_in("contextual"),
     interrupt_points=(),
     priority="MEDIUM",
+    retention_priority=retention_by_business_priority,
 )
 
 __all__ = ["SPEC", "build_graph"]

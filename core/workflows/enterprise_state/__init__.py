@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.registry import WorkflowSpec, samples_in
+from core.registry import WorkflowSpec, retention_by_business_priority, samples_in
 from core.workflows.enterprise_state.graph import build_graph
 from core.workflows.enterprise_state.state import EnterpriseInput
 
@@ -22,6 +22,7 @@ SPEC = WorkflowSpec(
     samples=samples_in("enterprise_state"),
     interrupt_points=("checkpoint_manager",),
     priority="HIGH",
+    retention_priority=retention_by_business_priority,
 )
 
 __all__ = ["SPEC", "build_graph"]

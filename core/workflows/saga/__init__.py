@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.registry import WorkflowSpec, samples_in
 from core.workflows.saga.graph import build_graph
+from core.workflows.saga.logic import retention_priority
 from core.workflows.saga.state import SagaInput
 
 SPEC = WorkflowSpec(
@@ -21,6 +22,7 @@ SPEC = WorkflowSpec(
     samples=samples_in("saga"),
     interrupt_points=(),
     priority="HIGH",
+    retention_priority=retention_priority,
 )
 
 __all__ = ["SPEC", "build_graph"]

@@ -8,7 +8,9 @@ completed step undone), or failed (a compensation itself failed).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import Any
 
 STEPS: tuple[str, ...] = (
     "create_user_account",
@@ -86,3 +88,24 @@ def compensation_order(executed_steps: list[str]) -> list[str]:
 def final_status(compensation_errors: dict[str, str]) -> TransactionStatus:
     """compensated when every undo succeeded, else failed (needs an operator)."""
     return TransactionStatus.FAILED if compensation_errors else TransactionStatus.COMPENSATED
+
+
+def retention_priority(
+    graph_input: Mapping[str, Any], final_values: Mapping[str, Any] | None = None
+) -> str | None:
+    """A saga that moves money is kept as CRITICAL (W9: payment records are compliance records).
+
+    When it ends, it is money-moving when ``charge_payment`` completed (a
+    refund later does not undo the record). At launch every order charges
+    price × quantity, unless its faults make account creation or the charge
+    fail on every attempt, so it can never reach the payment.
+    """
+    if final_values and "charge_payment" in (final_values.get("executed_steps") or []):
+        return "CRITICAL"
+    faults = graph_input.get("fail_steps") or {}
+    attempts = int(graph_input.get("max_attempts") or 3)
+    doomed = any(
+        faults.get(step) == ALWAYS or int(faults.get(step) or 0) >= attempts
+        for step in STEPS[: STEPS.index("charge_payment") + 1]
+    )
+    return None if doomed else "CRITICAL"
