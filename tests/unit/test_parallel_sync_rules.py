@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 import pandas as pd
@@ -226,3 +227,34 @@ def test_live_progress_from_events() -> None:
         1,
     )
     assert live.sync_progress_from_events([]) == []
+
+
+def test_batch_complexity_follows_the_real_row_counts() -> None:
+    """The analyzer counts the rows each item really processes; size 0 is the whole table."""
+    from core.workflows.parallel_sync import SPEC
+    from core.workflows.parallel_sync.nodes import data_batch_analyzer
+
+    def analyse(**item) -> dict:
+        raw = {
+            "data_batch_queue": [{"id": "b", "type": "batch", "priority": "low", **item}],
+            "cluster_cpu": 0.5,
+        }
+        state = data_batch_analyzer(SPEC.validate_input(raw))
+        assert (
+            state["active_processing_branches"]["b"]["rows"] == state["load_balancing_metrics"]["total_rows"]
+        )
+        return state["load_balancing_metrics"]
+
+    def expected(rows: int) -> float:  # 0.5·volume + 0.3·diversity (one type of three) + 0.2·0 high
+        return round(0.5 * min(math.log10(rows) / 6, 1) + 0.3 / 3, 4)
+
+    for item, rows in [
+        ({"dataset": "tips"}, 244),  # size 0: the whole table, not 0 rows
+        ({"dataset": "tips", "size": 100}, 100),  # a size caps the rows read
+        ({"dataset": "tips", "size": 100_000}, 244),  # but cannot add rows the table lacks
+        ({"dataset": "gapminder"}, 1704),
+        ({"dataset": "tips", "size": 20_000, "generated": True}, 20_000),  # generated: exactly size
+    ]:
+        got = analyse(**item)
+        assert (got["total_rows"], got["complexity_score"]) == (rows, expected(rows)), item
+    assert analyse(dataset="gapminder")["complexity_score"] > analyse(dataset="tips")["complexity_score"]

@@ -10,11 +10,13 @@ on the script having been run first.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import os
 import re
 import tempfile
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -228,3 +230,23 @@ def source_path(item: dict) -> Path:
         return ensure_generated(item["dataset"], int(item["size"]), int(item.get("seed", 0)), defects)
     dataset(item["dataset"])
     return DATASETS_DIR / CATALOGUE[item["dataset"]].file
+
+
+@lru_cache(maxsize=64)
+def _csv_rows(path: str, mtime_ns: int) -> int:
+    with open(path, newline="") as f:
+        return max(sum(1 for _ in csv.reader(f)) - 1, 0)  # a CSV reader: quoted line breaks count once
+
+
+def row_count(item: dict) -> int:
+    """The rows a batch item really processes, without generating or loading it.
+
+    A generated batch has exactly ``size`` rows; a shipped table has its own
+    row count, capped by ``size`` when one is given (0 means the whole table).
+    """
+    size = max(0, int(item.get("size") or 0))
+    if item.get("generated"):
+        return size
+    path = DATASETS_DIR / dataset(item["dataset"]).file
+    rows = _csv_rows(str(path), path.stat().st_mtime_ns)
+    return min(rows, size) if size else rows

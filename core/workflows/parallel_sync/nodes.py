@@ -26,7 +26,7 @@ from core.workflows.agent_factory.rules import (
     ResourceUnavailableError,
     generate_agent,
 )
-from core.workflows.parallel_sync import rules, work
+from core.workflows.parallel_sync import datasets, rules, work
 from core.workflows.parallel_sync.state import BranchTask, ParallelSyncState
 
 WORKFLOW_ID = "parallel_sync"
@@ -123,7 +123,8 @@ def _cluster_resources(state: ParallelSyncState) -> dict[str, Any]:
 def data_batch_analyzer(state: ParallelSyncState) -> dict[str, Any]:
     """Score the batch queue and the cluster, pick a mode, and plan the branches."""
     queue = state["data_batch_queue"]
-    complexity = rules.batch_complexity(queue)
+    rows = {item["id"]: datasets.row_count(item) for item in queue}  # size 0 = the whole table
+    complexity = rules.batch_complexity([{**item, "rows": rows[item["id"]]} for item in queue])
     cluster = _cluster_resources(state)
     mode, max_branches = rules.select_mode(
         complexity["complexity_score"],
@@ -138,6 +139,7 @@ def data_batch_analyzer(state: ParallelSyncState) -> dict[str, Any]:
             "priority": item["priority"],
             "dataset": item["dataset"],
             "size": item.get("size", 0),
+            "rows": rows[item["id"]],
             "node": rules.route_branch(
                 item.get("branch_type", "data_ingestion"), item["type"], item["priority"]
             ),

@@ -68,13 +68,15 @@ def batch_complexity(items: Sequence[Mapping[str, Any]]) -> dict[str, float]:
     what a batch says about itself:
 
     * ``complexity_score = 0.5·volume + 0.3·diversity + 0.2·high_share`` where
-      volume = log10(total rows) / 6 capped at 1 (a million rows is "complex"),
+      volume = log10(total rows) / 6 capped at 1 (a million rows is "complex";
+      an item's rows are its ``rows``, the count the analyzer measured, else
+      its declared ``size``),
       diversity = distinct source types / 3, high_share = share of high priority.
     * ``data_dependency_score`` = share of items that depend on another item.
     """
     if not items:
         return {"complexity_score": 0.0, "data_dependency_score": 0.0, "total_rows": 0}
-    total_rows = sum(max(0, int(i.get("size") or 0)) for i in items)
+    total_rows = sum(max(0, int(i.get("rows", i.get("size")) or 0)) for i in items)
     volume = clamp01(math.log10(total_rows) / 6) if total_rows > 0 else 0.0
     diversity = len({i.get("type") for i in items}) / 3
     high_share = sum(1 for i in items if i.get("priority") == "high") / len(items)
