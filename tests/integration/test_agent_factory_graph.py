@@ -70,3 +70,54 @@ def test_small_pool_records_unavailable_resources(pool) -> None:
     reasons = [f["reason"] for f in state["creation_failures"]]
     assert "resources_unavailable" in reasons
     assert state["report"]["agents_created"] >= 1
+
+
+def test_the_coordinator_orders_the_work_and_the_order_is_kept(pool) -> None:
+    """The plan runs the specialists stage by stage, largest batch first, and is in state and events."""
+    graph = SPEC.build_graph().compile(checkpointer=PostgresSaver(pool))
+    config = {"configurable": {"thread_id": str(uuid.uuid4())}}
+    raw = {**SPEC.load_sample("01_default"), "pool_cpu": 16}
+    raw["data_batch_queue"].append(
+        {"id": "gap-rollup", "type": "aggregation", "dataset": "gapminder", "description": "Roll up"}
+    )
+    events = [c for mode, c in graph.stream(SPEC.validate_input(raw), config, stream_mode=["custom"])]
+    state = graph.get_state(config).values
+    plan = state["coordination_plan"]
+    assert [(w["stage"], w["agents"]) for w in plan] == [
+        ("data_ingestion", ["data_ingestion_specialist:req-clicks-stream"]),
+        ("data_validation", ["data_validation_specialist:req-census-check"]),
+        ("data_transformation", ["data_transformation_specialist:req-prices-transform"]),
+        # gapminder (1704 rows) before tips (244): the largest batch first
+        (
+            "data_aggregation",
+            [
+                "data_aggregation_specialist:req-gap-rollup",
+                "data_aggregation_specialist:req-tips-rollup",
+            ],
+        ),
+    ]
+    assert plan[3]["rows"] == [1704, 244]
+    [announced] = [e for e in events if e.get("lgops_event") == "coordination_plan"]
+    assert announced["coordinated"] and announced["waves"] == plan
+    coordinator = next(
+        r for r in state["agent_results"].values() if r["agent_type"] == "pipeline_coordinator"
+    )
+    assert coordinator["output"]["plan"] == plan and coordinator["status"] == "success"
+    # Each specialist ran in its planned wave, and no wave started before the previous one ended.
+    results = state["agent_results"]
+    for wave in plan:
+        assert {results[a]["wave"] for a in wave["agents"]} == {wave["wave"]}
+    for earlier, later in zip(plan, plan[1:], strict=False):
+        assert max(results[a]["finished_at"] for a in earlier["agents"]) <= min(
+            results[a]["started_at"] for a in later["agents"]
+        )
+    assert [e["wave"] for e in state["execution_timeline"] if e["event"] == "wave_finished"] == [0, 1, 2, 3]
+
+
+def test_without_a_coordinator_every_agent_runs_in_one_wave(pool) -> None:
+    raw = {"data_batch_queue": [{"id": "v", "type": "validation"}, {"id": "t", "type": "transformation"}]}
+    state = run(pool, raw)
+    [wave] = state["coordination_plan"]
+    assert wave["stage"] == "all" and len(wave["agents"]) == 2
+    assert {r["wave"] for r in state["agent_results"].values()} == {0}
+    assert state["report"]["agents_succeeded"] == 2

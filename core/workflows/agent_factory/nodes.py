@@ -1,4 +1,4 @@
-"""The agent-factory nodes: analyse needs, generate agents, let them work, learn."""
+"""The agent-factory nodes: analyse needs, generate agents, coordinate them, let them work, learn."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from langgraph.types import Send
 from core.events import emit
 from core.workflows.agent_factory import repository, rules
 from core.workflows.agent_factory.state import AgentFactoryState, AgentTask
-from core.workflows.parallel_sync import work
+from core.workflows.parallel_sync import datasets, work
 
 WORKFLOW_ID = "agent_factory"
 
-# The table work an agent does for its first capability (coordination has its own).
+# The table work an agent does for its first capability (coordination plans the others).
 WORK_FOR: dict[str, str] = {
     "data_ingestion": "data_ingestion_branch_alpha",
     "data_validation": "data_validation_branch_beta",
@@ -132,45 +132,120 @@ def generate_agents(state: AgentFactoryState) -> dict[str, Any]:
     }
 
 
-def route_agents(state: AgentFactoryState) -> list[Send] | str:
-    """One ``Send`` per created agent; straight to the report when none was created."""
+def _is_coordinator(agent: dict[str, Any]) -> bool:
+    return (agent.get("capabilities") or [None])[0] == rules.Capability.PIPELINE_COORDINATION
+
+
+def coordinate_agents(state: AgentFactoryState, config: RunnableConfig) -> dict[str, Any]:
+    """The coordinator's work: plan which specialists run in which wave, largest batch first.
+
+    Without a coordinator (two requirements or fewer, or its creation failed)
+    every specialist runs at once, in one uncoordinated wave.
+    """
+    agents = state.get("dynamic_agents", [])
+    coordinator = next((a for a in agents if _is_coordinator(a)), None)
+    specialists = [a for a in agents if not _is_coordinator(a)]
+    if coordinator is None:
+        plan = (
+            [{"wave": 0, "stage": "all", "agents": [a["agent_id"] for a in specialists]}]
+            if specialists
+            else []
+        )
+        emit("coordination_plan", coordinated=False, waves=plan)
+        return {"coordination_plan": plan, "wave": 0}
+    started_at, started = _now(), time.perf_counter()
     items = {i["id"]: i for i in state["data_batch_queue"]}
+    rows = {
+        a["agent_id"]: datasets.row_count(items[a["batch_id"]]) for a in specialists if a["batch_id"] in items
+    }
+    plan = rules.coordination_plan(specialists, rows)
+    elapsed = round(time.perf_counter() - started, 6)
+    result = {
+        "agent_type": coordinator["agent_type"],
+        "batch_id": None,
+        "status": "success",
+        "error": None,
+        "execution_time": elapsed,
+        "rows": 0,
+        "throughput": 0.0,
+        "data_quality_score": None,
+        "cpu_seconds": 0.0,
+        "output": {"plan": plan},
+        "wave": None,
+        "started_at": started_at,
+        "finished_at": _now(),
+    }
+    repository.record_outcome(
+        _run_id(config),
+        coordinator["agent_id"],
+        coordinator["agent_type"],
+        True,
+        workflow_id=WORKFLOW_ID,
+        details={"batch_id": None, "status": "success", "waves": len(plan)},
+    )
+    emit("coordination_plan", coordinated=True, coordinator=coordinator["agent_id"], waves=plan)
+    emit("agent", agent_id=coordinator["agent_id"], agent_type=coordinator["agent_type"], status="success")
+    return {
+        "coordination_plan": plan,
+        "wave": 0,
+        "agent_results": {coordinator["agent_id"]: result},
+        "execution_timeline": [
+            {
+                "timestamp": result["finished_at"],
+                "event": "coordination_plan",
+                "coordinator": coordinator["agent_id"],
+                "waves": [{"stage": w["stage"], "agents": w["agents"]} for w in plan],
+            }
+        ],
+    }
+
+
+def route_wave(state: AgentFactoryState) -> list[Send] | str:
+    """One ``Send`` per agent of the current wave, in the plan's order; the report after the last."""
+    plan = state.get("coordination_plan") or []
+    wave = int(state.get("wave", 0))
+    if wave >= len(plan):
+        return "report"
+    items = {i["id"]: i for i in state["data_batch_queue"]}
+    agents = {a["agent_id"]: a for a in state.get("dynamic_agents", [])}
     fail = set(state.get("fail_agents") or [])
-    sends = [
+    return [
         Send(
             "run_agent",
             {
-                "agent": agent,
-                "item": items.get(agent["batch_id"]),
-                "fail": agent["batch_id"] in fail,
+                "agent": agents[agent_id],
+                "item": items.get(agents[agent_id]["batch_id"]),
+                "fail": agents[agent_id]["batch_id"] in fail,
                 "timeout_seconds": state.get("timeout_seconds", 60.0),
+                "wave": wave,
             },
         )
-        for agent in state.get("dynamic_agents", [])
-    ]
-    return sends or "report"
+        for agent_id in plan[wave]["agents"]
+    ] or "report"
 
 
-def _coordinate(task: AgentTask) -> dict[str, Any]:
-    """A coordinator's work: order the others' batches by size (largest first)."""
-    if task["fail"]:
-        raise work.InjectedFault("injected coordination failure")
-    return {"rows": 0, "data_quality_score": None, "output": {"plan": "largest batch first"}}
+def next_wave(state: AgentFactoryState) -> dict[str, Any]:
+    """The current wave has finished: move to the next one."""
+    wave = int(state.get("wave", 0))
+    return {
+        "wave": wave + 1,
+        "execution_timeline": [{"timestamp": _now(), "event": "wave_finished", "wave": wave}],
+    }
 
 
 def run_agent(task: AgentTask, config: RunnableConfig) -> dict[str, Any]:
     """Do the agent's work on its batch, measure it, and count the outcome for its template."""
     agent, item = task["agent"], task["item"]
-    started = time.perf_counter()
+    started_at, started = _now(), time.perf_counter()
     figures: dict[str, Any] = {}
     error = None
     try:
-        capability = agent["capabilities"][0]
-        if capability == rules.Capability.PIPELINE_COORDINATION or item is None:
-            figures = _coordinate(task)
-        else:
-            work_item = {**item, "fail": task["fail"], "slow": False}
-            figures = work.measured(WORK_FOR[capability], work_item, work.Deadline(task["timeout_seconds"]))
+        if item is None:
+            raise ValueError(f"agent {agent['agent_id']} has no batch to work on")
+        work_item = {**item, "fail": task["fail"], "slow": False}
+        figures = work.measured(
+            WORK_FOR[agent["capabilities"][0]], work_item, work.Deadline(task["timeout_seconds"])
+        )
         status = "success"
     except work.BranchTimeout as exc:
         status, error = "timed_out", str(exc)
@@ -188,6 +263,8 @@ def run_agent(task: AgentTask, config: RunnableConfig) -> dict[str, Any]:
         "data_quality_score": figures.get("data_quality_score"),
         "cpu_seconds": figures.get("cpu_seconds", 0.0),
         "output": figures.get("output"),
+        "wave": task.get("wave"),
+        "started_at": started_at,
         "finished_at": _now(),
     }
     repository.record_outcome(
@@ -204,7 +281,7 @@ def run_agent(task: AgentTask, config: RunnableConfig) -> dict[str, Any]:
         agent_type=agent["agent_type"],
         **{
             k: result[k]
-            for k in ("status", "error", "execution_time", "rows", "throughput", "data_quality_score")
+            for k in ("status", "error", "execution_time", "rows", "throughput", "data_quality_score", "wave")
         },
     )
     return {"agent_results": {agent["agent_id"]: result}}

@@ -448,3 +448,41 @@ def analyze_requirements(
             }
         )
     return requirements, skipped
+
+
+PIPELINE_STAGES: tuple[Capability, ...] = (
+    Capability.DATA_INGESTION,
+    Capability.DATA_VALIDATION,
+    Capability.DATA_TRANSFORMATION,
+    Capability.DATA_AGGREGATION,
+    Capability.QUALITY_MONITORING,
+)
+"""The order a pipeline coordinator runs the specialists in."""
+
+
+def coordination_plan(agents: Sequence[Mapping[str, Any]], rows: Mapping[str, int]) -> list[dict[str, Any]]:
+    """The pipeline coordinator's plan: which agents run in which wave, in which order.
+
+    The seed creates a coordinator "ensuring orchestrated execution" when more
+    than two specialists are needed; this is what it orchestrates. Specialists
+    run stage by stage in pipeline order (ingestion, validation,
+    transformation, aggregation, quality monitoring: one wave per stage
+    present, each wave starting when the previous one has finished), and
+    within a wave the largest batch starts first (longest job first, so the
+    wave ends soonest). ``rows`` maps agent id to the rows of its batch.
+    """
+    waves = []
+    for stage in PIPELINE_STAGES:
+        members = [a for a in agents if (a.get("capabilities") or [None])[0] == stage.value]
+        if not members:
+            continue
+        members.sort(key=lambda a: (-int(rows.get(a["agent_id"], 0)), a["agent_id"]))
+        waves.append(
+            {
+                "wave": len(waves),
+                "stage": stage.value,
+                "agents": [a["agent_id"] for a in members],
+                "rows": [int(rows.get(a["agent_id"], 0)) for a in members],
+            }
+        )
+    return waves

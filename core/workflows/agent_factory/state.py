@@ -25,6 +25,8 @@ class AgentFactoryState(TypedDict, total=False):
     creation_failures: list[dict[str, Any]]
     active_agent_count: int
     resource_pool: dict[str, Any]
+    coordination_plan: list[dict[str, Any]]
+    wave: int
     agent_results: Annotated[dict[str, dict[str, Any]], merge_dicts]
     template_stats_after: dict[str, dict[str, Any]]
     report: dict[str, Any]
@@ -38,3 +40,4 @@ class AgentTask(TypedDict):
     item: dict[str, Any] | None
     fail: bool
     timeout_seconds: float
+    wave: int
