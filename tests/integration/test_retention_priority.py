@@ -13,7 +13,7 @@ import time
 
 import psycopg
 
-from core import runs
+from core import retention, runs
 from core.runs import RunStatus
 from tests.conftest import run_cli
 
@@ -56,7 +56,9 @@ def _pruned(db_url: str, run_id: str) -> tuple[bool, int]:
     return stamped is not None, count
 
 
-def test_critical_by_input_survives_prune_while_its_low_twin_is_pruned(db_url, worker, cli_env) -> None:
+def test_critical_by_input_survives_prune_while_its_low_twin_is_pruned(
+    db_url, worker, cli_env, monkeypatch
+) -> None:
     launched = {}
     for workflow, (critical, twin) in TWINS.items():
         for kind, raw in (("critical", critical), ("twin", twin)):
@@ -84,6 +86,14 @@ def test_critical_by_input_survives_prune_while_its_low_twin_is_pruned(db_url, w
             assert (stamped, count) == (False, before[key][1]), key  # untouched
         else:
             assert stamped and count < before[key][1], key  # thinned out
+
+    # The worker's scheduled prune goes the same way: nothing critical is a candidate.
+    monkeypatch.setenv(retention.PRUNE_AGE_ENV, "0")
+    report = retention.maybe_prune_periodically(force=True)
+    assert report is not None and report.runs_pruned == 0
+    for key, run in launched.items():
+        if key[1] == "critical":
+            assert _pruned(db_url, run.id) == (False, before[key][1]), key
 
 
 def test_the_final_state_raises_the_priority_and_it_never_goes_down(db_url) -> None:
