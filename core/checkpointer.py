@@ -1,32 +1,49 @@
-"""LangGraph checkpointers: Postgres on the shared pool, or memory for experiments.
+"""LangGraph checkpointers: Postgres (sync for reads, async for workers), or memory for experiments.
 
 ``LGOPS_CHECKPOINTER=memory`` picks the in-memory saver (quick local
 experiments; nothing survives the process); anything else uses PostgreSQL.
+Every saver the console makes, whoever reads or writes checkpoints with it,
+gets its serializer from :func:`strict_serde`.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.postgres import PostgresSaver
+from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from psycopg import Connection
-from psycopg_pool import ConnectionPool
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
+
+TypeKey = tuple[str, str]
 
 
-def strict_serde() -> JsonPlusSerializer:
-    """Checkpoint (de)serialisation restricted to LangGraph's safe types.
+def strict_serde(allowed: Iterable[TypeKey] = ()) -> JsonPlusSerializer:
+    """Checkpoint (de)serialisation restricted to LangGraph's safe types plus ``allowed``.
 
-    ``allowed_msgpack_modules=None`` is LangGraph's strict msgpack mode: a
-    checkpoint row naming any other Python type is refused on load instead of
-    importing and calling it, so a tampered database cannot run code here.
+    With ``allowed`` empty this is LangGraph's strict msgpack mode
+    (``allowed_msgpack_modules=None``): a checkpoint row naming any type
+    outside ``SAFE_MSGPACK_TYPES`` (which holds LangChain's messages) comes
+    back as its plain data instead of being imported and called, so a
+    tampered database cannot run code here. ``allowed`` adds exact
+    ``(module, class name)`` pairs: the state types of a registered workflow's
+    own modules (see ``registry.state_types``), never a module wildcard.
     """
-    return JsonPlusSerializer(pickle_fallback=False, allowed_msgpack_modules=None)
+    extra = tuple(sorted(set(allowed)))
+    return JsonPlusSerializer(pickle_fallback=False, allowed_msgpack_modules=extra or None)
 
 
 _memory = InMemorySaver(serde=strict_serde())
+
+
+def _memory_saver(allowed: Iterable[TypeKey]) -> BaseCheckpointSaver:
+    """The process's memory saver; with ``allowed``, a clone sharing its storage."""
+    extra = sorted(set(allowed))
+    return _memory.with_allowlist(extra) if extra else _memory
 
 
 def setup_checkpointer(pool: ConnectionPool) -> None:
@@ -45,9 +62,14 @@ def setup_checkpointer(pool: ConnectionPool) -> None:
         )
 
 
-def postgres_saver(conn: ConnectionPool | Connection) -> PostgresSaver:
-    """A Postgres saver with the strict serializer, on a pool or one connection."""
-    return PostgresSaver(conn, serde=strict_serde())
+def postgres_saver(conn: ConnectionPool | Connection, allowed: Iterable[TypeKey] = ()) -> PostgresSaver:
+    """A sync Postgres saver with the strict serializer, on a pool or one connection."""
+    return PostgresSaver(conn, serde=strict_serde(allowed))
+
+
+def async_postgres_saver(pool: AsyncConnectionPool, allowed: Iterable[TypeKey] = ()) -> AsyncPostgresSaver:
+    """An async Postgres saver with the strict serializer (make it on the loop that runs the step)."""
+    return AsyncPostgresSaver(pool, serde=strict_serde(allowed))
 
 
 def uses_memory() -> bool:
@@ -55,12 +77,26 @@ def uses_memory() -> bool:
     return os.environ.get("LGOPS_CHECKPOINTER", "postgres").lower() == "memory"
 
 
-def make_checkpointer(pool: ConnectionPool | None = None) -> BaseCheckpointSaver:
-    """The saver runs use, chosen by ``LGOPS_CHECKPOINTER`` (``postgres`` or ``memory``)."""
-    if uses_memory():
-        return _memory
-    if pool is None:
-        from core.db import get_pool
+def make_checkpointer(
+    pool: ConnectionPool | None = None, allowed: Iterable[TypeKey] = ()
+) -> BaseCheckpointSaver:
+    """The saver reads use, chosen by ``LGOPS_CHECKPOINTER`` (``postgres`` on ``pool``, or ``memory``).
 
-        pool = get_pool()
-    return postgres_saver(pool)
+    The memory saver is one per process (so a thread can be resumed).
+    """
+    if uses_memory():
+        return _memory_saver(allowed)
+    if pool is None:
+        raise ValueError("a Postgres checkpointer needs the pool")
+    return postgres_saver(pool, allowed)
+
+
+def make_async_checkpointer(
+    pool: AsyncConnectionPool | None, allowed: Iterable[TypeKey] = ()
+) -> BaseCheckpointSaver:
+    """The saver a worker step uses: async Postgres on ``pool``, or the process's memory saver."""
+    if uses_memory():
+        return _memory_saver(allowed)
+    if pool is None:
+        raise ValueError("an async Postgres checkpointer needs the async pool")
+    return async_postgres_saver(pool, allowed)

@@ -17,11 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from core.checkpointer import postgres_saver
 from core.db import get_pool
 from core.errors import BadInput, NotFound
-from core.graphs import compiled
+from core.graphs import for_reading
+from core.interrupts import allowed_actions, pending_from_state
+from core.jsonable import to_jsonable
 from core.registry import get_workflow
-from core.runs import get_run, parse_thread_id
+from core.runs import get_run, parse_thread_id, run_for_thread
 
 
 @dataclass(frozen=True)
@@ -73,15 +76,10 @@ class ThreadState:
     run_id: str | None
 
 
-def _graph_for(run_id: str) -> Any:
-    run = get_run(run_id)
-    return compiled(get_workflow(run.workflow_id))
-
-
 def current_state(run_id: str) -> RunState:
     """Values of the latest checkpoint (empty before the run has started)."""
     run = get_run(run_id)
-    graph = compiled(get_workflow(run.workflow_id))
+    graph = for_reading(get_workflow(run.workflow_id))
     state = graph.get_state({"configurable": {"thread_id": run.thread_id}})
     return RunState(
         checkpoint_id=state.config["configurable"].get("checkpoint_id"),
@@ -97,7 +95,7 @@ def state_at(run_id: str, checkpoint_id: str) -> dict[str, Any]:
     config = {
         "configurable": {"thread_id": run.thread_id, "checkpoint_ns": "", "checkpoint_id": checkpoint_id}
     }
-    state = compiled(get_workflow(run.workflow_id)).get_state(config)
+    state = for_reading(get_workflow(run.workflow_id)).get_state(config)
     if state.created_at is None:
         raise NotFound(f"run {run.id} has no checkpoint {checkpoint_id}")
     return dict(state.values or {})
@@ -122,7 +120,7 @@ def history(run_id: str, *, limit: int = 50, before: str | None = None) -> list[
     readable and distinguishable.
     """
     run = get_run(run_id)
-    graph = compiled(get_workflow(run.workflow_id))
+    graph = for_reading(get_workflow(run.workflow_id))
     return _history(run.thread_id, graph, limit=limit, before=before)
 
 
@@ -131,7 +129,7 @@ def thread_history(
 ) -> list[CheckpointInfo]:
     """A thread's checkpoints newest first; ``next`` is filled only with ``workflow_id``."""
     thread_id = parse_thread_id(thread_id)
-    graph = compiled(get_workflow(workflow_id)) if workflow_id else None
+    graph = for_reading(get_workflow(workflow_id)) if workflow_id else None
     rows = _history(thread_id, graph, limit=limit, before=before)
     if not rows and before is None:
         raise NotFound(f"no thread {thread_id!r} in the checkpoint tables")
@@ -285,16 +283,11 @@ def thread_state(thread_id: str, *, workflow_id: str | None = None) -> ThreadSta
     and ``next`` is the nodes of those tasks. Given a registered workflow,
     the graph reads the thread (exact ``next``, static breakpoints included).
     """
-    from core.checkpointer import postgres_saver
-    from core.interrupts import allowed_actions
-    from core.runner import pending_from_state
-    from core.runs import run_for_thread
-
     thread_id = parse_thread_id(thread_id)
     run = run_for_thread(thread_id)
     config = {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
     if workflow_id:
-        state = compiled(get_workflow(workflow_id)).get_state(config)
+        state = for_reading(get_workflow(workflow_id)).get_state(config, subgraphs=True)
         if state.created_at is None:
             raise NotFound(f"no thread {thread_id!r} in the checkpoint tables")
         pending = pending_from_state(state)
@@ -341,8 +334,6 @@ _CONTROL_CHANNELS = ("__interrupt__", "__resume__", "__error__", "__error_source
 
 def _open_interrupts(writes: list[tuple[str, str, Any]], paths: dict[str, str]) -> list[dict[str, Any]]:
     """Interrupts of tasks that have no output write yet (still waiting for an answer)."""
-    from core.interrupts import allowed_actions
-
     finished = {task for task, channel, _ in writes if channel not in _CONTROL_CHANNELS}
     pending = []
     for task, channel, value in writes:
@@ -350,7 +341,7 @@ def _open_interrupts(writes: list[tuple[str, str, Any]], paths: dict[str, str]) 
             continue
         node = (paths.get(task) or "").rsplit(",", 1)[-1].strip(" ~()'\"") or None
         for intr in value if isinstance(value, (list, tuple)) else [value]:
-            payload = getattr(intr, "value", intr)
+            payload = to_jsonable(getattr(intr, "value", intr))
             pending.append(
                 {
                     "interrupt_id": getattr(intr, "id", None),

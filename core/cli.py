@@ -289,7 +289,7 @@ def cmd_attach(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     import asyncio
 
-    from core.queue import run_worker_async
+    from core.worker import run_worker_async
 
     if args.concurrency < 1:
         raise BadInput("--concurrency must be at least 1")

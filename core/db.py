@@ -1,8 +1,10 @@
-"""The database: embedded server or the operator's own, one pool, migrations.
+"""The database: embedded server or the operator's own, the pools, migrations.
 
 Every process opens one :class:`psycopg_pool.ConnectionPool` (autocommit,
-dict rows) through :func:`get_pool`; the LangGraph checkpointer, the run
-service and the queue all share it.
+dict rows) through :func:`get_pool`; the run service, checkpoint reads and
+enqueueing share it. A worker's event loop also opens one
+:func:`async_pool` (same connection options) for the async checkpointer and
+store its graph steps use.
 """
 
 from __future__ import annotations
@@ -11,15 +13,21 @@ import logging
 import re
 import threading
 import warnings
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import psycopg
+import psycopg_pool
 from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
+from core.checkpointer import setup_checkpointer
 from core.config import Settings, load_settings
 from core.errors import DatabaseUnavailable
+from core.queue import ensure_queue_schema
+from core.stores import setup_store
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +100,6 @@ def is_unavailable(exc: BaseException) -> bool:
     Workflow nodes re-raise such errors instead of recording a failed attempt,
     and the worker lets the queue retry the whole step once the server is back.
     """
-    import psycopg_pool
-
     return isinstance(exc, (psycopg.OperationalError, psycopg_pool.PoolTimeout))
 
 
@@ -120,12 +126,33 @@ def get_pool() -> ConnectionPool:
     return _pool
 
 
+@asynccontextmanager
+async def async_pool(max_size: int) -> AsyncIterator[AsyncConnectionPool]:
+    """An async pool on this process's database, for one event loop (a worker's steps).
+
+    Same connection options as the sync pool (autocommit and dict rows, which
+    LangGraph's async saver and store expect). The schema is migrated first.
+    """
+    get_pool()  # reachable and migrated
+    settings = load_settings()
+    pool = AsyncConnectionPool(
+        database_url(settings),
+        min_size=1,
+        max_size=max_size,
+        kwargs=connect_kwargs(settings),
+        open=False,
+        name="lgops-async",
+    )
+    await pool.open()
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
 def close_pool() -> None:
     """Close the pool (tests, worker shutdown)."""
     global _pool, _url
-    from core import queue
-
-    queue.reset()
     with _lock:
         if _pool is not None:
             _pool.close()
@@ -148,15 +175,12 @@ def migration_files() -> list[tuple[int, str, str]]:
 
 
 def migrate(pool: ConnectionPool) -> list[str]:
-    """Apply pending migrations, the queue schema and the checkpointer tables.
+    """Apply pending migrations, the queue schema, the checkpointer and the store tables.
 
     Safe to call from many processes at once: an advisory lock serialises them,
     and each migration is applied in its own transaction with its record.
     Returns the names of the migrations applied now.
     """
-    from core.checkpointer import setup_checkpointer
-    from core.queue import ensure_queue_schema
-
     applied_now: list[str] = []
     with pool.connection() as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK_KEY,))
@@ -180,6 +204,7 @@ def migrate(pool: ConnectionPool) -> list[str]:
                 log.info("applied migration %s", name)
             ensure_queue_schema(conn)
             setup_checkpointer(pool)
+            setup_store(pool)
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK_KEY,))
     return applied_now

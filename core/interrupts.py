@@ -51,9 +51,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from langgraph.types import interrupt
+from langgraph.types import StateSnapshot, interrupt
 
 from core.errors import BadInput
+from core.jsonable import to_jsonable
 
 ACTIONS: dict[str, str] = {
     "approve": "accept",
@@ -386,3 +387,77 @@ def ask_operator(
         allow_ignore=allow_ignore,
     )
     return decision_from_response(interrupt(payload))
+
+
+# ------------------------------------------------------------ where a thread waits
+
+BREAKPOINT_PREFIX = "paused:"
+NS_SEP = "|"
+
+
+def _interrupt_nodes(task: Any, prefix: str = "") -> dict[str, str]:
+    """Interrupt id → node path of the innermost task that raised it (``parent|child``).
+
+    A subgraph's interrupt also shows on the parent task that runs the
+    subgraph; with ``get_state(..., subgraphs=True)`` the task's ``state`` is
+    the subgraph's snapshot, whose tasks name the node that really asked.
+    """
+    path = f"{prefix}{task.name}"
+    nodes: dict[str, str] = {}
+    if isinstance(task.state, StateSnapshot):
+        for inner in task.state.tasks:
+            nodes.update(_interrupt_nodes(inner, f"{path}{NS_SEP}"))
+    for intr in task.interrupts:
+        nodes.setdefault(intr.id, path)
+    return nodes
+
+
+def pending_from_state(state: StateSnapshot) -> list[dict[str, Any]]:
+    """Interrupts a thread waits on: dynamic ones, else a "paused" one when it stopped between steps.
+
+    Each is ``{"interrupt_id", "node", "payload"}`` with the payload in its
+    JSON-safe form (:func:`core.jsonable.to_jsonable`); an interrupt raised
+    inside a subgraph names its node with the subgraph's path
+    (``research_agent|tools``) when the state was read with ``subgraphs=True``.
+
+    A graph compiled with ``interrupt_before`` / ``interrupt_after`` (or a
+    thread an application left mid-way) stops with ``next`` set and no
+    interrupt; it gets one synthetic interrupt, ``paused:<checkpoint id>``,
+    whose payload follows the Agent Inbox shape with only ``allow_accept``:
+    approving it continues the thread.
+    """
+    pending: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for task in state.tasks:
+        nodes = _interrupt_nodes(task)
+        for intr in task.interrupts:
+            if intr.id in seen:
+                continue
+            seen.add(intr.id)
+            pending.append(
+                {
+                    "interrupt_id": intr.id,
+                    "node": nodes.get(intr.id, task.name),
+                    "payload": to_jsonable(intr.value),
+                }
+            )
+    if pending or not state.next:
+        return pending
+    checkpoint_id = state.config["configurable"].get("checkpoint_id")
+    nodes_next = list(state.next)
+    return [
+        {
+            "interrupt_id": f"{BREAKPOINT_PREFIX}{checkpoint_id}",
+            "node": nodes_next[0],
+            "payload": {
+                "action_request": {"action": "continue", "args": {"next": nodes_next}},
+                "config": {
+                    "allow_accept": True,
+                    "allow_edit": False,
+                    "allow_respond": False,
+                    "allow_ignore": False,
+                },
+                "description": f"Paused before {', '.join(nodes_next)}; approve to continue.",
+            },
+        }
+    ]

@@ -1,40 +1,21 @@
-"""The Postgres-backed run queue (procrastinate).
+"""The run queue's enqueue side (procrastinate): queue and task names, deferring, schema.
 
-Launching, deciding and rolling back enqueue an ``execute_run`` job; any
-number of ``python -m core worker`` processes on any number of machines
-take them. Jobs of one run share a procrastinate ``lock`` (the run id), so
-they execute one at a time and in order.
-
-A worker that dies (SIGKILL, lost machine) stops sending heartbeats; every
-live worker periodically asks procrastinate for jobs of silent workers and
-retries them, and the retried job continues the run from its last
-checkpoint (see :mod:`core.runner`).
+Launching, deciding and rolling back enqueue an ``execute_run`` job in the
+transaction that writes the run change, so both land or neither does; any
+number of worker processes (:mod:`core.worker`) take them. Jobs of one run
+share a procrastinate ``lock`` (the run id), so they execute one at a time
+and in order.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-import os
-import signal
-import socket
 import threading
-import time
-from collections.abc import Iterator
 from typing import Any
 
 import procrastinate
-import psycopg
-import psycopg_pool
 from procrastinate import PsycopgConnector
 from procrastinate.schema import SchemaManager
 from psycopg import Connection
-from psycopg_pool import AsyncConnectionPool
-
-from core.config import load_settings
-
-log = logging.getLogger(__name__)
 
 QUEUE = "runs"
 TASK = "execute_run"
@@ -51,218 +32,23 @@ def ensure_queue_schema(conn: Connection) -> None:
             conn.execute(SchemaManager.get_schema())
 
 
-def _defer_app_opened() -> procrastinate.App:
-    """An app opened on the process pool, used only to enqueue jobs (sync)."""
+def _deferring_app() -> procrastinate.App:
+    """An app used only to write job rows, always on a connection the caller gives.
+
+    It is never opened: with an explicit connection procrastinate writes the
+    job on it and needs no pool of its own.
+    """
     global _defer_app
     with _defer_lock:
         if _defer_app is None:
-            from core.db import get_pool
-
-            app = procrastinate.App(connector=PsycopgConnector())
-            app.open(get_pool())
-            _defer_app = app
+            _defer_app = procrastinate.App(connector=PsycopgConnector())
         return _defer_app
 
 
-def reset() -> None:
-    """Forget the enqueueing app (the pool it used was closed)."""
-    global _defer_app
-    with _defer_lock:
-        _defer_app = None
+def enqueue(run_id: str, command: dict[str, Any], connection: Connection) -> int:
+    """Enqueue one step of a run in ``connection``'s open transaction; returns the job id.
 
-
-def enqueue(run_id: str, command: dict[str, Any], connection: Connection | None = None) -> int:
-    """Enqueue one step of a run; returns the job id.
-
-    Given ``connection``, the job row is written in that connection's open
-    transaction, so it lands together with the run's own rows or not at all.
+    The job row lands together with the run's own rows or not at all.
     """
-    app = _defer_app_opened()
-    deferrer = app.configure_task(TASK, queue=QUEUE, lock=str(run_id), connection=connection)
+    deferrer = _deferring_app().configure_task(TASK, queue=QUEUE, lock=str(run_id), connection=connection)
     return deferrer.defer(run_id=str(run_id), command=command)
-
-
-def build_worker_app() -> procrastinate.App:
-    """The app a worker runs, with the run task registered."""
-    from core.runner import drive_run
-
-    app = procrastinate.App(connector=PsycopgConnector())
-
-    @app.task(
-        name=TASK,
-        queue=QUEUE,
-        pass_context=True,
-        # Only a lost database reaches the queue (a failing graph is recorded on
-        # the run by drive_run); retry it with growing waits (2, 4, 8 ... s,
-        # about an hour in all). A run whose job still gives up is re-enqueued
-        # by the orphan reconciler below.
-        retry=procrastinate.RetryStrategy(
-            max_attempts=12,
-            exponential_wait=2,
-            retry_exceptions=[psycopg.OperationalError, psycopg_pool.PoolTimeout],
-        ),
-    )
-    def execute_run(context: procrastinate.JobContext, run_id: str, command: dict) -> None:
-        drive_run(run_id, command, worker=context.worker_name or "worker")
-
-    return app
-
-
-async def _recover_stalled(app: procrastinate.App, every: float, stalled_after: float) -> None:
-    """Retry jobs whose worker stopped sending heartbeats (it died); re-enqueue orphaned runs.
-
-    After the database was unreachable, every worker's heartbeat looks old for
-    a while although the workers are alive; recovery then waits one
-    ``stalled_after`` period, so a live worker's job is not run twice at once.
-    """
-    from core.runs import requeue_orphans
-
-    quiet_until = 0.0
-    while True:
-        try:
-            if time.monotonic() >= quiet_until:
-                stalled = await app.job_manager.get_stalled_jobs(
-                    queue=QUEUE, seconds_since_heartbeat=stalled_after
-                )
-                for job in stalled:
-                    log.warning("job %s of run %s lost its worker; retrying", job.id, job.task_kwargs)
-                    await app.job_manager.retry_job(job)
-                await app.job_manager.prune_stalled_workers(stalled_after)
-                for run_id in await asyncio.to_thread(requeue_orphans, stalled_after):
-                    log.warning("run %s had no job left; re-enqueued", run_id)
-        except Exception:  # noqa: BLE001 - the database may be restarting; try again later
-            log.exception("stalled-job recovery failed; will retry")
-            quiet_until = time.monotonic() + stalled_after + every
-        await asyncio.sleep(every)
-
-
-RESTART_DELAY_SECONDS = 2.0
-
-
-@contextlib.contextmanager
-def _stop_on_signals(stop_event: asyncio.Event) -> Iterator[None]:
-    """SIGINT / SIGTERM ask for a graceful stop; a second signal has its default effect."""
-    loop = asyncio.get_running_loop()
-    signals = (signal.SIGINT, signal.SIGTERM)
-
-    def on_signal() -> None:
-        for sig in signals:
-            loop.remove_signal_handler(sig)
-        stop_event.set()
-
-    for sig in signals:
-        loop.add_signal_handler(sig, on_signal)
-    try:
-        yield
-    finally:
-        for sig in signals:
-            loop.remove_signal_handler(sig)
-
-
-async def run_worker_async(
-    concurrency: int = 1,
-    *,
-    name: str | None = None,
-    install_signal_handlers: bool = True,
-    stop_event: asyncio.Event | None = None,
-) -> None:
-    """Run a worker until stopped (signal, or ``stop_event`` when given).
-
-    procrastinate's worker ends when PostgreSQL goes away (a failed job fetch,
-    heartbeat or listener stops it), which would leave the process exiting with
-    status 0 and nobody executing runs. It is therefore supervised: when it ends
-    without a stop being asked for, it is started again (it registers anew) after
-    a short pause, and jobs its previous incarnation held are retried by the
-    stalled-job recovery. Signals are handled here, not by procrastinate, so a
-    stop request is told apart from a worker that ended by itself.
-    """
-    from core.db import database_url, get_pool
-
-    settings = load_settings()
-    get_pool()  # migrates before taking jobs
-    url = database_url(settings)
-    name = name or f"{socket.gethostname()}:{os.getpid()}"
-    stop_event = stop_event or asyncio.Event()
-    stop_pruning = threading.Event()
-    app = build_worker_app()
-    async with AsyncConnectionPool(url, min_size=1, max_size=concurrency + 3, open=False) as apool:
-        async with app.open_async(apool):
-            background = [
-                asyncio.create_task(
-                    _recover_stalled(app, settings.heartbeat_seconds, settings.stalled_after_seconds)
-                ),
-                asyncio.create_task(_prune_periodically(stop_pruning)),
-            ]
-            handlers = _stop_on_signals(stop_event) if install_signal_handlers else contextlib.nullcontext()
-            try:
-                with handlers:
-                    await _supervise(app, stop_event, concurrency=concurrency, name=name)
-            finally:
-                stop_pruning.set()
-                for task in background:
-                    task.cancel()
-
-
-async def _supervise(
-    app: procrastinate.App, stop_event: asyncio.Event, *, concurrency: int, name: str
-) -> None:
-    """Run procrastinate's worker, starting it again whenever it ends by itself."""
-    settings = load_settings()
-    stop_requested = asyncio.create_task(stop_event.wait())
-    try:
-        while not stop_event.is_set():
-            worker = asyncio.create_task(
-                app.run_worker_async(
-                    queues=[QUEUE],
-                    concurrency=concurrency,
-                    name=name,
-                    install_signal_handlers=False,
-                    update_heartbeat_interval=settings.heartbeat_seconds,
-                    stalled_worker_timeout=settings.stalled_after_seconds,
-                    fetch_job_polling_interval=1.0,
-                    abort_job_polling_interval=1.0,
-                    delete_jobs="successful",
-                )
-            )
-            await asyncio.wait([worker, stop_requested], return_when=asyncio.FIRST_COMPLETED)
-            if not worker.done():  # stop asked: procrastinate finishes running jobs first
-                worker.cancel()
-                await asyncio.gather(worker, return_exceptions=True)
-                return
-            error = None if worker.cancelled() else worker.exception()
-            if stop_event.is_set():
-                return
-            log.warning(
-                "worker loop ended (%s); restarting in %.0f s",
-                f"{type(error).__name__}: {error}".strip() if error else "no error",
-                RESTART_DELAY_SECONDS,
-            )
-            await asyncio.wait([stop_requested], timeout=RESTART_DELAY_SECONDS)
-    finally:
-        stop_requested.cancel()
-
-
-PRUNE_TICK_SECONDS = 60.0
-
-
-async def _prune_periodically(stop: threading.Event) -> None:
-    """Scheduled retention (core.retention); a no-op unless LGOPS_PRUNE_OLDER_THAN_DAYS is set."""
-    from core.retention import maybe_prune_periodically
-
-    while True:
-        try:
-            await asyncio.to_thread(maybe_prune_periodically, stop=stop)
-        except Exception:  # noqa: BLE001 - the database may be restarting; try again later
-            log.exception("scheduled prune failed; will retry")
-        await asyncio.sleep(PRUNE_TICK_SECONDS)
-
-
-def start_worker_thread(concurrency: int = 1) -> threading.Thread:
-    """Run a worker in a daemon thread of this process (the embedded dashboard mode)."""
-
-    def target() -> None:
-        asyncio.run(run_worker_async(concurrency, install_signal_handlers=False, name="embedded"))
-
-    thread = threading.Thread(target=target, name="lgops-worker", daemon=True)
-    thread.start()
-    return thread

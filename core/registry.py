@@ -17,12 +17,18 @@ and in a ``workflows.toml``
     description = "..."          # optional
 
 An entry may be a ``WorkflowSpec``, a ``StateGraph`` builder, a compiled
-graph (its ``.builder`` is recompiled with our checkpointer, keeping its
-``interrupt_before`` / ``interrupt_after``), or a function returning one of
-those. Its launch input is validated by a pydantic model derived from the
-graph's input schema (TypedDict, dataclass or pydantic). An entry that fails
-to import, build or compile is listed by :func:`broken_workflows` and never
-takes the console down.
+graph (its ``.builder`` is recompiled with our checkpointer, keeping what the
+application compiled in: ``interrupt_before`` / ``interrupt_after``, store,
+cache, name, debug, config), or a function returning one of those. Its launch
+input is validated by a pydantic model derived from the graph's input schema,
+and its launch context by one derived from its ``context_schema`` (TypedDict,
+dataclass or pydantic). An entry that fails to import, build or compile is
+listed by :func:`broken_workflows` and never takes the console down.
+
+Rich state values: the pydantic models, dataclasses and enums the graph's
+schemas use (LangGraph's own schema walk), when defined in the entry's own
+top-level package, are added to the strict checkpoint allow-list
+(:func:`state_types`), so they come back typed after a resume.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from langgraph._internal._serde import collect_allowlist_from_schemas
 from langgraph.graph import StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, create_model
@@ -116,14 +123,20 @@ class WorkflowSpec:
         samples: sample name → JSON file with a launch input.
         interrupt_points: node names where the run pauses for an operator.
         priority: retention priority of its runs (LOW / MEDIUM / HIGH / CRITICAL).
-        compile_options: extra ``StateGraph.compile`` arguments kept from an
-            external compiled graph (``interrupt_before`` / ``interrupt_after``).
+        compile_options: what an external compiled graph was compiled with,
+            kept when the console recompiles its builder: ``StateGraph.compile``
+            arguments (``interrupt_before`` / ``interrupt_after``, ``store``,
+            ``cache``, ``name``, ``debug``) and ``config`` (its ``with_config``).
         exclude_unset: drop input keys the operator did not give (derived
             models: a missing key must stay missing, not become ``None``).
         source: ``builtin``, or the configured entry (``package.module:attribute``).
         retention_priority: the declared rule that raises a run's retention
             priority from its input (applied at launch) and its final values
             (applied again when it finishes); see :meth:`retained_as`.
+        context_model: pydantic model validating the launch context, derived
+            from the graph's ``context_schema`` (None: the graph declares none).
+        serde_types: ``(module, class)`` pairs the strict checkpoint serializer
+            may rebuild for this workflow besides LangGraph's safe types.
     """
 
     id: str
@@ -163,6 +176,8 @@ class WorkflowSpec:
             log.exception("retention rule of %s failed; keeping %s", self.id, floor.value)
             return floor
         return wanted if wanted.rank > floor.rank else floor
+    context_model: type[BaseModel] | None = None
+    serde_types: frozenset[tuple[str, str]] = frozenset()
 
     @property
     def default_sample(self) -> str | None:
@@ -176,7 +191,15 @@ class WorkflowSpec:
 
     def compile(self, checkpointer: Any = None) -> CompiledStateGraph:
         """The graph compiled with ``checkpointer`` and the workflow's own compile options."""
-        return self.build_graph().compile(checkpointer=checkpointer, **dict(self.compile_options))
+        options = dict(self.compile_options)
+        config = options.pop("config", None)
+        graph = self.build_graph().compile(checkpointer=checkpointer, **options)
+        return graph.with_config(config) if config else graph
+
+    @property
+    def own_store(self) -> bool:
+        """True when the application compiled its own store in (the console keeps it)."""
+        return self.compile_options.get("store") is not None
 
     def load_sample(self, name: str | None = None) -> dict[str, Any]:
         """Read a sample input by name (the default sample when ``name`` is None)."""
@@ -189,19 +212,42 @@ class WorkflowSpec:
 
     def validate_input(self, raw: Any) -> dict[str, Any]:
         """Validate a launch input; returns the graph input or raises BadInput."""
-        if not isinstance(raw, dict):
-            raise BadInput(f"input for {self.id} must be a JSON object, got {type(raw).__name__}")
-        try:
-            model = self.input_model.model_validate(raw)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "input"
-            raise BadInput(f"invalid input for {self.id}: {where}: {first['msg']}") from None
-        return model.model_dump(mode="json", exclude_unset=self.exclude_unset)
+        return _validated(self.input_model, raw, f"input for {self.id}", self.exclude_unset)
+
+    def validate_context(self, raw: Any) -> dict[str, Any] | None:
+        """Validate a launch context against the graph's ``context_schema``; None when not given.
+
+        Without a ``context_schema`` any JSON object is passed on as is, as
+        LangGraph itself does.
+        """
+        if raw is None:
+            return None
+        if self.context_model is None:
+            if not isinstance(raw, dict):
+                raise BadInput(f"context for {self.id} must be a JSON object, got {type(raw).__name__}")
+            return raw
+        return _validated(self.context_model, raw, f"context for {self.id}", exclude_unset=True)
 
     def input_schema(self) -> dict[str, Any]:
         """JSON schema of the input, for generated forms."""
         return self.input_model.model_json_schema()
+
+    def context_schema(self) -> dict[str, Any] | None:
+        """JSON schema of the launch context, when the graph declares a ``context_schema``."""
+        return self.context_model.model_json_schema() if self.context_model else None
+
+
+def _validated(model: type[BaseModel], raw: Any, what: str, exclude_unset: bool) -> dict[str, Any]:
+    """``raw`` validated by ``model`` as a JSON-ready dict, or BadInput naming the first bad field."""
+    if not isinstance(raw, dict):
+        raise BadInput(f"{what} must be a JSON object, got {type(raw).__name__}")
+    try:
+        value = model.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "value"
+        raise BadInput(f"invalid {what}: {where}: {first['msg']}") from None
+    return value.model_dump(mode="json", exclude_unset=exclude_unset)
 
 
 def path_inside_data(value: str | None, what: str) -> str | None:
@@ -257,26 +303,22 @@ def _field_type(tp: Any) -> Any:
     return tp
 
 
-def derive_input_model(builder: StateGraph, name: str) -> type[BaseModel]:
-    """A pydantic model for a graph's input, from its input schema.
+def model_for_schema(schema: Any, model_name: str, doc: str, *, all_optional: bool) -> type[BaseModel]:
+    """A pydantic model validating JSON for a TypedDict, dataclass or pydantic schema.
 
-    A pydantic input schema is used as is. A TypedDict or dataclass becomes a
-    model with the same fields (types pydantic cannot handle accept any JSON);
-    unknown keys are refused. When the input schema is the whole state (no
-    separate ``input_schema``), every key is optional, as LangGraph itself
-    accepts a partial state as input; a dedicated input schema keeps its
-    required keys.
+    A pydantic schema is used as is. A TypedDict or dataclass becomes a model
+    with the same fields (types pydantic cannot handle accept any JSON);
+    unknown keys are refused. ``all_optional`` makes every key optional;
+    otherwise the schema's required keys stay required.
     """
-    schema = builder.input_schema
     if isinstance(schema, type) and issubclass(schema, BaseModel):
         return schema
-    dedicated = schema is not builder.state_schema
     try:
         hints = typing.get_type_hints(schema, include_extras=True)
     except Exception:  # noqa: BLE001 - unresolvable annotations: fall back to free JSON
         hints = dict(getattr(schema, "__annotations__", {}))
     required: set[str] = set()
-    if dedicated:
+    if not all_optional:
         if dataclasses.is_dataclass(schema):
             required = {
                 f.name
@@ -295,12 +337,80 @@ def derive_input_model(builder: StateGraph, name: str) -> type[BaseModel]:
         if key.startswith("_"):
             continue
         fields[key] = (_field_type(tp), ... if key in required else defaults.get(key))
-    model_name = "".join(part.capitalize() for part in name.split("_")) + "Input"
     return create_model(
         model_name,
         __config__=ConfigDict(extra="forbid", arbitrary_types_allowed=True),
-        __doc__=f"Launch input of {name}, derived from the graph's input schema.",
+        __doc__=doc,
         **fields,
+    )
+
+
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+def derive_input_model(builder: StateGraph, name: str) -> type[BaseModel]:
+    """A pydantic model for a graph's input, from its input schema.
+
+    When the input schema is the whole state (no separate ``input_schema``),
+    every key is optional, as LangGraph itself accepts a partial state as
+    input; a dedicated input schema keeps its required keys.
+    """
+    schema = builder.input_schema
+    return model_for_schema(
+        schema,
+        f"{_camel(name)}Input",
+        f"Launch input of {name}, derived from the graph's input schema.",
+        all_optional=schema is builder.state_schema,
+    )
+
+
+def derive_context_model(builder: StateGraph, name: str) -> type[BaseModel] | None:
+    """A pydantic model for a graph's run context, from its ``context_schema`` (None without one)."""
+    schema = builder.context_schema
+    if schema is None:
+        return None
+    return model_for_schema(
+        schema,
+        f"{_camel(name)}Context",
+        f"Launch context of {name}, derived from the graph's context_schema.",
+        all_optional=False,
+    )
+
+
+def _schema_types(builder: StateGraph, seen: set[int]) -> set[tuple[str, ...]]:
+    """Every model, dataclass and enum the graph's (and its subgraph nodes') schemas name."""
+    if id(builder) in seen:
+        return set()
+    seen.add(id(builder))
+    schemas = [builder.state_schema, builder.input_schema, builder.output_schema, builder.context_schema]
+    schemas += [node.input_schema for node in builder.nodes.values()]
+    # LangGraph's own walk, the one StateGraph.compile runs under LANGGRAPH_STRICT_MSGPACK.
+    found = collect_allowlist_from_schemas(
+        schemas=[s for s in schemas if s is not None], channels=builder.channels
+    )
+    for node in builder.nodes.values():
+        if isinstance(node.runnable, CompiledStateGraph):
+            found |= _schema_types(node.runnable.builder, seen)
+    return found
+
+
+def state_types(builder: StateGraph, entry: str) -> frozenset[tuple[str, str]]:
+    """The state types of a registered graph that its checkpoints may rebuild.
+
+    The rule: a pydantic model, dataclass or enum named (directly or nested)
+    by the graph's state, input, output, context or node-input schemas, or by
+    those of subgraphs added as nodes, and defined in the entry module's
+    top-level package (``myapp`` for ``myapp.graphs.main:graph``; the module
+    itself when it is not in a package). Types from anywhere else, and values
+    typed only as ``Any``, come back as plain data, as under LangGraph's
+    strict mode. LangChain messages are in LangGraph's safe list already.
+    """
+    package = entry.partition(":")[0].strip().split(".")[0]
+    return frozenset(
+        (module, name)
+        for module, name, *_ in _schema_types(builder, set())
+        if module == package or module.startswith(f"{package}.")
     )
 
 
@@ -324,12 +434,45 @@ def _first_paragraph(text: str | None) -> str:
     return inspect.cleandoc(text or "").split("\n\n")[0].replace("\n", " ").strip()
 
 
+_COMPILED_OPTIONS = (
+    ("interrupt_before", "interrupt_before_nodes"),
+    ("interrupt_after", "interrupt_after_nodes"),
+    ("store", "store"),
+    ("cache", "cache"),
+    ("debug", "debug"),
+    ("transformers", "stream_transformers"),
+)
+
+
+def compiled_options(graph: CompiledStateGraph) -> dict[str, Any]:
+    """What an application compiled its graph with, to compile its builder the same way.
+
+    Only the checkpointer is replaced (by the console's); the application's
+    store, cache, breakpoints, name, debug flag and ``with_config`` config stay.
+    """
+    options: dict[str, Any] = {}
+    for option, attr in _COMPILED_OPTIONS:
+        value = getattr(graph, attr, None)
+        if value:
+            options[option] = list(value) if option.startswith("interrupt") and value != "*" else value
+    if getattr(graph, "name", None) not in (None, "LangGraph"):
+        options["name"] = graph.name
+    if graph.config:
+        options["config"] = dict(graph.config)
+    return options
+
+
 def spec_from_object(
     obj: Any, config: EntryConfig, default_id: str, module_doc: str | None = None
 ) -> WorkflowSpec:
     """Turn whatever an entry names into a WorkflowSpec (see the module docstring)."""
     if isinstance(obj, WorkflowSpec):
         changes = {k: getattr(config, k) for k in ("id", "title", "description") if getattr(config, k)}
+        builder = obj.build_graph()
+        if obj.context_model is None:
+            changes["context_model"] = derive_context_model(builder, changes.get("id", obj.id))
+        if not obj.serde_types:
+            changes["serde_types"] = state_types(builder, config.entry)
         spec = dataclasses.replace(obj, **changes)
         return spec if spec.source != "builtin" else dataclasses.replace(spec, source=config.entry)
     description = None
@@ -341,13 +484,7 @@ def spec_from_object(
     compile_options: dict[str, Any] = {}
     if isinstance(obj, CompiledStateGraph):
         builder = obj.builder
-        for option, attr in (
-            ("interrupt_before", "interrupt_before_nodes"),
-            ("interrupt_after", "interrupt_after_nodes"),
-        ):
-            nodes = getattr(obj, attr, None)
-            if nodes:
-                compile_options[option] = nodes if nodes == "*" else list(nodes)
+        compile_options = compiled_options(obj)
     elif isinstance(obj, StateGraph):
         builder = obj
     else:
@@ -356,7 +493,12 @@ def spec_from_object(
             " a compiled graph, or a function returning one"
         )
     workflow_id = config.id or default_id
-    points = [n for nodes in compile_options.values() if nodes != "*" for n in nodes]
+    points = [
+        n
+        for option in ("interrupt_before", "interrupt_after")
+        if compile_options.get(option) not in (None, "*")
+        for n in compile_options[option]
+    ]
     spec = WorkflowSpec(
         id=workflow_id,
         title=config.title or workflow_id.replace("_", " ").capitalize(),
@@ -369,6 +511,8 @@ def spec_from_object(
             isinstance(builder.input_schema, type) and issubclass(builder.input_schema, BaseModel)
         ),
         source=config.entry,
+        context_model=derive_context_model(builder, workflow_id),
+        serde_types=state_types(builder, config.entry),
     )
     spec.compile()  # fails here, at registration, rather than in a worker
     return spec

@@ -1,30 +1,51 @@
 """Drive one step of a run inside a worker: from where it stands to its next stop.
 
+A step runs the workflow's graph through LangGraph's async API (``astream``,
+``aget_state``) on the worker's event loop, with the async Postgres saver and
+store on that loop's async pool; sync nodes run in the loop's executor as
+LangGraph does for any sync node. The run service is sync (one module owns
+the run tables); the few calls a step makes into it (claim, cancellation
+poll, decided responses, final status) go through ``asyncio.to_thread`` so the
+loop, which may be running other steps, never waits on them.
+
 A step is idempotent with respect to the checkpoint: it always continues the
 thread from its latest checkpoint, so a job retried after its worker died
 picks up where the dead worker's last checkpoint left off instead of starting
 over. The initial input is passed only when the thread has no checkpoint yet,
-and a resume value only while its interrupt is still pending.
+and a resume value only while its interrupt is still pending. The run's
+context and ``configurable`` values are passed on every step.
+
+Only a lost database (and a lost worker, which the queue notices) is retried;
+any other failure, in a node or in recording where the step stopped, fails the
+run at once with its one-line error on the run and the traceback in an
+``error`` event.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from queue import Empty, SimpleQueue
 from typing import Any
 
-from langgraph.types import Command
+from langgraph.store.base import BaseStore
+from langgraph.types import Command, StateSnapshot
+from psycopg_pool import AsyncConnectionPool
 
-from core import runs
-from core.db import is_unavailable
+from core import graphs, runs
+from core.db import async_pool, is_unavailable
 from core.events import EVENT_KEY
-from core.graphs import compiled
-from core.registry import get_workflow
+from core.interrupts import NS_SEP, pending_from_state
+from core.jsonable import to_jsonable
+from core.registry import WorkflowSpec, get_workflow
 from core.runs import RunStatus
+from core.stores import RecordingStore, async_postgres_store
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +97,7 @@ class _EventWriter:
         self._thread.start()
 
     def put(self, kind: str, **fields: Any) -> None:
-        """Queue one event (raises the writer's error, if it failed)."""
+        """Queue one event (raises the writer's error, if it failed); safe from any thread."""
         if self._error is not None:
             raise self._error
         self._queue.put({"kind": kind, **fields})
@@ -87,6 +108,10 @@ class _EventWriter:
         self._thread.join()
         if self._error is not None:
             raise self._error
+
+    async def aclose(self) -> None:
+        """:meth:`close` without blocking the event loop while the last batch is written."""
+        await asyncio.to_thread(self.close)
 
     def _drain(self) -> None:
         stopping = False
@@ -107,22 +132,42 @@ class _EventWriter:
                 return
 
 
+def _ns_prefix(namespace: tuple[str, ...]) -> str:
+    """``("research_agent:<task id>", "tools:<task id>")`` → ``"research_agent|tools|"``."""
+    return "".join(part.split(":", 1)[0] + NS_SEP for part in namespace)
+
+
 class _Recorder:
-    """Turns LangGraph stream chunks into events for ``run_events``."""
+    """Turns LangGraph stream chunks into events for ``run_events``.
+
+    Streams come with ``subgraphs=True``: a task inside a subgraph is
+    recorded with its node path (``research_agent|tools``), so the timeline
+    and history tell subgraph nodes from the parent's.
+    """
 
     def __init__(self, put: Callable[..., None]) -> None:
         self.put = put
         self.started: dict[str, float] = {}
 
-    def __call__(self, mode: str, chunk: Any) -> None:
+    def __call__(self, namespace: tuple[str, ...], mode: str, chunk: Any) -> None:
         if mode == "custom" and isinstance(chunk, dict) and EVENT_KEY in chunk:
             data = {k: v for k, v in chunk.items() if k != EVENT_KEY}
             self.put(chunk[EVENT_KEY], node=data.get("node"), data=data)
         elif mode == "tasks" and isinstance(chunk, dict):
-            self._task(chunk)
+            self._task(_ns_prefix(namespace), chunk)
 
-    def _task(self, chunk: dict[str, Any]) -> None:
-        task_id, node = chunk.get("id"), chunk.get("name")
+    def store_write(self, namespace: tuple[str, ...], key: str, value: dict[str, Any] | None) -> None:
+        """A put (or, with ``value`` None, a delete) the run made in its store."""
+        data = {
+            "namespace": list(namespace),
+            "key": key,
+            "value": to_jsonable(value),
+            "deleted": value is None,
+        }
+        self.put("store_write", data=data)
+
+    def _task(self, prefix: str, chunk: dict[str, Any]) -> None:
+        task_id, node = chunk.get("id"), f"{prefix}{chunk.get('name')}"
         if "result" not in chunk and "error" not in chunk:  # task start
             self.started[task_id] = time.monotonic()
             data = {"triggers": list(chunk.get("triggers") or [])}
@@ -142,10 +187,108 @@ class _Recorder:
         self.put(kind, node=node, task_id=task_id, duration_ms=duration, data=data)
 
 
-BREAKPOINT_PREFIX = "paused:"
+def _one_line(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}".strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:500]
 
 
-def _step_input(graph: Any, config: dict, run: runs.Run, command: dict[str, Any]) -> Any:
+# ---------------------------------------------------------------- what a loop lends its steps
+
+
+@dataclass(frozen=True)
+class StepResources:
+    """What one event loop lends the steps it runs: its async pool and the console's store."""
+
+    pool: AsyncConnectionPool
+    store: BaseStore
+
+
+@contextlib.asynccontextmanager
+async def step_resources(max_connections: int) -> AsyncIterator[StepResources]:
+    """Open the async pool and the store for this event loop (a worker opens them once)."""
+    async with async_pool(max_connections) as pool:
+        yield StepResources(pool=pool, store=async_postgres_store(pool))
+
+
+def drive_now(run_id: str, command: dict[str, Any], *, worker: str = "inline") -> RunStatus | None:
+    """Run one step in this process, on a loop of its own (tests, benchmarks, debugging)."""
+
+    async def step() -> RunStatus | None:
+        async with step_resources(4) as resources:
+            return await drive_run(resources, run_id, command, worker=worker)
+
+    return asyncio.run(step())
+
+
+# ---------------------------------------------------------------- one step
+
+
+async def drive_run(
+    resources: StepResources, run_id: str, command: dict[str, Any], *, worker: str = "worker"
+) -> RunStatus | None:
+    """Execute a run until it is interrupted, finishes, fails or is cancelled.
+
+    Returns the status it reached (None when there was nothing to do). Raises
+    only when the database is unreachable, so the queue retries the job.
+    """
+    run = await asyncio.to_thread(runs.mark_running, run_id, worker)
+    if run is None:
+        log.info("run %s is not runnable (cancelled or finished); skipping", run_id)
+        return None
+    writer = _EventWriter(run_id)
+    try:
+        writer.put("step_start", data={"command": command.get("kind"), "worker": worker})
+        return await _step(resources, get_workflow(run.workflow_id), run, command, writer, worker)
+    except Exception as exc:  # noqa: BLE001 - any failure but a lost database is the run's failure
+        if is_unavailable(exc):
+            await _close_quietly(writer)
+            raise  # infrastructure, not the run: let the queue retry the job
+        log.warning("run %s failed: %s", run_id, _one_line(exc))
+        error = {
+            "kind": "error",
+            "data": {"error": _one_line(exc), "traceback": traceback.format_exc()[-4000:]},
+        }
+        await _close_quietly(writer)  # it may be what failed: the error is written on its own
+        await asyncio.to_thread(runs.record_events, run_id, [error])
+        await asyncio.to_thread(runs.mark_finished, run_id, RunStatus.FAILED, _one_line(exc))
+        return RunStatus.FAILED
+
+
+async def _close_quietly(writer: _EventWriter) -> None:
+    with contextlib.suppress(Exception):
+        await writer.aclose()
+
+
+def _run_config(spec: WorkflowSpec, run: runs.Run) -> dict[str, Any]:
+    """The config of every step: the run's ``configurable`` values, the console's thread id."""
+    config: dict[str, Any] = {"configurable": {**(run.config or {}), "thread_id": run.thread_id}}
+    if "recursion_limit" not in (spec.compile_options.get("config") or {}):
+        config["recursion_limit"] = 200
+    return config
+
+
+async def _step(
+    resources: StepResources,
+    spec: WorkflowSpec,
+    run: runs.Run,
+    command: dict[str, Any],
+    writer: _EventWriter,
+    worker: str,
+) -> RunStatus:
+    recorder = _Recorder(writer.put)
+    own = graphs.compiled(spec).store if spec.own_store else None
+    store = RecordingStore(own or resources.store, recorder.store_write)
+    graph = graphs.for_step(spec, resources.pool, store)
+    config = _run_config(spec, run)
+    state = await _stream_step(graph, config, run, command, recorder)
+    if state is None:
+        writer.put("cancelled", data={"worker": worker})
+        await writer.aclose()
+        return RunStatus.CANCELLED
+    return await _finish_step(run.id, state, writer)
+
+
+async def _step_input(graph: Any, config: dict, run: runs.Run, command: dict[str, Any]) -> Any:
     """What to feed the graph so the step continues from the latest checkpoint.
 
     A resume applies every decided interrupt still pending in the graph, not
@@ -153,12 +296,12 @@ def _step_input(graph: Any, config: dict, run: runs.Run, command: dict[str, Any]
     may decide a second interrupt while the first decision is being applied,
     and a later job then finds nothing left to resume and just continues.
     """
-    state = graph.get_state(config)
+    state = await graph.aget_state(config)
     if state.created_at is None:  # no checkpoint yet: a fresh start
         return run.input
     if command.get("kind") == "resume":
         pending = [i.id for i in state.interrupts]
-        decided = runs.decided_responses(run.id, pending) if pending else {}
+        decided = await asyncio.to_thread(runs.decided_responses, run.id, pending) if pending else {}
         if command.get("interrupt_id") in pending:
             decided.setdefault(command["interrupt_id"], command.get("response"))
         if decided:
@@ -166,102 +309,35 @@ def _step_input(graph: Any, config: dict, run: runs.Run, command: dict[str, Any]
     return None  # continue (a retried job, a rollback fork, a paused thread, an applied resume)
 
 
-def pending_from_state(state: Any) -> list[dict[str, Any]]:
-    """Interrupts a thread waits on: dynamic ones, else a "paused" one when it stopped between steps.
-
-    A graph compiled with ``interrupt_before`` / ``interrupt_after`` (or a
-    thread an application left mid-way) stops with ``next`` set and no
-    interrupt; it gets one synthetic interrupt, ``paused:<checkpoint id>``,
-    whose payload follows the Agent Inbox shape with only ``allow_accept``:
-    approving it continues the thread.
-    """
-    pending = []
-    for task in state.tasks:
-        for intr in task.interrupts:
-            pending.append({"interrupt_id": intr.id, "node": task.name, "payload": intr.value})
-    if pending or not state.next:
-        return pending
-    checkpoint_id = state.config["configurable"].get("checkpoint_id")
-    nodes = list(state.next)
-    return [
-        {
-            "interrupt_id": f"{BREAKPOINT_PREFIX}{checkpoint_id}",
-            "node": nodes[0],
-            "payload": {
-                "action_request": {"action": "continue", "args": {"next": nodes}},
-                "config": {
-                    "allow_accept": True,
-                    "allow_edit": False,
-                    "allow_respond": False,
-                    "allow_ignore": False,
-                },
-                "description": f"Paused before {', '.join(nodes)}; approve to continue.",
-            },
-        }
-    ]
-
-
-def _one_line(exc: BaseException) -> str:
-    text = f"{type(exc).__name__}: {exc}".strip().splitlines()
-    return (text[0] if text else type(exc).__name__)[:500]
-
-
-def drive_run(run_id: str, command: dict[str, Any], *, worker: str = "worker") -> RunStatus | None:
-    """Execute a run until it is interrupted, finishes, fails or is cancelled.
-
-    Returns the status it reached (None when there was nothing to do).
-    """
-    run = runs.mark_running(run_id, worker)
-    if run is None:
-        log.info("run %s is not runnable (cancelled or finished); skipping", run_id)
-        return None
-    graph = compiled(get_workflow(run.workflow_id))
-    config = {"configurable": {"thread_id": run.thread_id}, "recursion_limit": 200}
-    writer = _EventWriter(run_id)
-    writer.put("step_start", data={"command": command.get("kind"), "worker": worker})
-    try:
-        state = _stream_step(graph, config, run, command, writer)
-    except Exception as exc:  # noqa: BLE001 - any failure of the graph is the run's failure
-        if is_unavailable(exc):
-            writer.close()
-            raise  # infrastructure, not the run: let the queue retry the job
-        writer.put("error", data={"error": _one_line(exc), "traceback": traceback.format_exc()[-4000:]})
-        writer.close()
-        runs.mark_finished(run_id, RunStatus.FAILED, _one_line(exc))
-        return RunStatus.FAILED
-    if state is None:
-        writer.put("cancelled", data={"worker": worker})
-        writer.close()
-        return RunStatus.CANCELLED
-    return _finish_step(run_id, state, writer)
-
-
-def _stream_step(
-    graph: Any, config: dict, run: runs.Run, command: dict[str, Any], writer: _EventWriter
-) -> Any:
+async def _stream_step(
+    graph: Any, config: dict, run: runs.Run, command: dict[str, Any], recorder: _Recorder
+) -> StateSnapshot | None:
     """Run the graph to its next stop, recording events; None when cancelled meanwhile."""
-    recorder = _Recorder(writer.put)
-    step_input = _step_input(graph, config, run, command)
+    step_input = await _step_input(graph, config, run, command)
     next_poll = time.monotonic() + CANCEL_POLL_SECONDS
-    for mode, chunk in graph.stream(step_input, config, stream_mode=["tasks", "custom"]):
-        recorder(mode, chunk)
-        if time.monotonic() >= next_poll:
-            next_poll = time.monotonic() + CANCEL_POLL_SECONDS
-            if runs.status_of(run.id) == RunStatus.CANCELLED:
-                return None
-    return graph.get_state(config)
+    stream = graph.astream(
+        step_input, config, context=run.context, stream_mode=["tasks", "custom"], subgraphs=True
+    )
+    async with contextlib.aclosing(stream):
+        async for namespace, mode, chunk in stream:
+            recorder(namespace, mode, chunk)
+            if time.monotonic() >= next_poll:
+                next_poll = time.monotonic() + CANCEL_POLL_SECONDS
+                if await asyncio.to_thread(runs.status_of, run.id) == RunStatus.CANCELLED:
+                    return None
+    return await graph.aget_state(config, subgraphs=True)
 
 
-def _finish_step(run_id: str, state: Any, writer: _EventWriter) -> RunStatus:
+async def _finish_step(run_id: str, state: StateSnapshot, writer: _EventWriter) -> RunStatus:
     """Record where the step stopped: at interrupts, or at the end of the graph."""
     pending = pending_from_state(state)
     checkpoint_id = state.config["configurable"].get("checkpoint_id")
     if pending:
         writer.put("interrupted", data={"interrupts": [p["interrupt_id"] for p in pending]})
-        writer.close()  # every event of the step is stored before the status says so
-        runs.mark_interrupted(run_id, pending, checkpoint_id)
+        await writer.aclose()  # every event of the step is stored before the status says so
+        await asyncio.to_thread(runs.mark_interrupted, run_id, pending, checkpoint_id)
         return RunStatus.INTERRUPTED
     writer.put("finished", data={"checkpoint_id": checkpoint_id})
-    writer.close()
-    runs.mark_finished(run_id, RunStatus.SUCCEEDED, final_values=state.values)
+    await writer.aclose()
+    await asyncio.to_thread(runs.mark_finished, run_id, RunStatus.SUCCEEDED, final_values=state.values)
     return RunStatus.SUCCEEDED

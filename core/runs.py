@@ -20,7 +20,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -28,10 +28,11 @@ from typing import Any
 from psycopg import Connection
 from psycopg.types.json import Jsonb
 
-from core import auth, queue
+from core import auth, graphs, queue
 from core.db import get_pool
 from core.errors import BadInput, Conflict, NotFound
-from core.interrupts import ACTIONS, allowed_actions, describe, resume_value
+from core.interrupts import ACTIONS, allowed_actions, describe, pending_from_state, resume_value
+from core.jsonable import to_jsonable
 from core.registry import Priority, get_workflow
 
 
@@ -74,6 +75,8 @@ class Run:
     attempts: int
     worker: str | None
     thread_id: str = ""
+    context: dict[str, Any] | None = None
+    config: dict[str, Any] = field(default_factory=dict)
 
     @property
     def attached(self) -> bool:
@@ -98,6 +101,8 @@ class Run:
             attempts=row["attempts"],
             worker=row["worker"],
             thread_id=row.get("thread_id") or str(row["id"]),
+            context=row.get("context"),
+            config=row.get("config") or {},
         )
 
 
@@ -181,6 +186,28 @@ class PendingInterrupt:
     def summary(self) -> dict[str, Any]:
         """Convention, title, description, args and actions (see ``interrupts.describe``)."""
         return describe(self.payload)
+
+
+@dataclass(frozen=True)
+class StoreItem:
+    """A store item a run wrote (its last write of that namespace and key)."""
+
+    namespace: tuple[str, ...]
+    key: str
+    value: Any
+    updated_at: datetime
+    deleted: bool
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> StoreItem:
+        """Build from a ``store_write`` event row (see :func:`store_items`)."""
+        return cls(
+            namespace=tuple(row["namespace"] or ()),
+            key=row["key"],
+            value=row["value"],
+            updated_at=row["at"],
+            deleted=bool(row["deleted"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -295,6 +322,22 @@ def _clean_text(value: str | None, what: str, max_len: int = 10_000) -> str | No
 # ---------------------------------------------------------------- actions
 
 
+RESERVED_CONFIGURABLE = ("thread_id", "checkpoint_id", "checkpoint_ns", "checkpoint_map")
+
+
+def _configurable(raw: Any) -> dict[str, Any]:
+    """Check the ``configurable`` values a launch passes to the graph (none of the console's own)."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise BadInput(f"config must be a JSON object of configurable values, got {type(raw).__name__}")
+    for key in raw:
+        if key in RESERVED_CONFIGURABLE or str(key).startswith("__"):
+            raise BadInput(f"config may not set {key!r}: the console owns the thread and its checkpoints")
+    _json_size_ok(raw, "config")
+    return raw
+
+
 def launch(
     workflow_id: str,
     raw_input: dict[str, Any] | None = None,
@@ -302,8 +345,16 @@ def launch(
     actor: str,
     sample: str | None = None,
     priority: str | None = None,
+    context: dict[str, Any] | None = None,
+    config: dict[str, Any] | None = None,
 ) -> Run:
-    """Validate an input and enqueue a new run; nothing is written if it is invalid."""
+    """Validate an input (and context and config) and enqueue a new run; nothing is written if invalid.
+
+    ``context`` is the graph's run context (validated against its
+    ``context_schema`` when it declares one); ``config`` holds ``configurable``
+    values. Both are stored on the run and passed again on every step (start,
+    resume, retry, rollback); ``thread_id`` stays the console's.
+    """
     actor = _check_actor(actor)
     auth.require(actor, "launch")
     spec = get_workflow(workflow_id)
@@ -311,18 +362,34 @@ def launch(
         raw_input = spec.load_sample(sample)
     _json_size_ok(raw_input, "input")
     graph_input = spec.validate_input(raw_input)
+    _json_size_ok(context, "context")
+    run_context = spec.validate_context(context)
+    configurable = _configurable(config)
     requested = Priority.parse(priority or spec.priority)
     priority = spec.retained_as(graph_input, at_least=requested).value
     run_id = str(uuid.uuid4())
     with _transaction() as conn:
         row = conn.execute(
-            "INSERT INTO runs (id, thread_id, workflow_id, status, input, priority, created_by)"
-            " VALUES (%s, %s, %s, 'queued', %s, %s, %s) RETURNING *",
-            (run_id, run_id, spec.id, Jsonb(graph_input), priority, actor),
+            "INSERT INTO runs (id, thread_id, workflow_id, status, input, priority, created_by, context, config)"
+            " VALUES (%s, %s, %s, 'queued', %s, %s, %s, %s, %s) RETURNING *",
+            (
+                run_id,
+                run_id,
+                spec.id,
+                Jsonb(graph_input),
+                priority,
+                actor,
+                None if run_context is None else Jsonb(run_context),
+                Jsonb(configurable),
+            ),
         ).fetchone()
         details = {"workflow_id": spec.id, "sample": sample, "priority": priority}
         if priority != requested:
             details["priority_requested"] = requested.value
+        if run_context is not None:
+            details["context_keys"] = sorted(run_context)
+        if configurable:
+            details["config_keys"] = sorted(configurable)  # keys only: values may be secrets
         _audit(conn, actor, "launch", run_id, details=details)
         queue.enqueue(run_id, {"kind": "start"}, connection=conn)
     return Run.from_row(row)
@@ -457,8 +524,6 @@ def rollback(run_id: str, checkpoint_id: str, *, actor: str, reason: str | None 
     a rollback is never interleaved with a step in progress.
     Returns the id of the new (fork) checkpoint.
     """
-    from core.checkpointer import postgres_saver
-
     actor = _check_actor(actor)
     run_id = parse_run_id(run_id)
     checkpoint_id = (_clean_text(str(checkpoint_id), "checkpoint id", 64) or "").strip()
@@ -477,7 +542,7 @@ def rollback(run_id: str, checkpoint_id: str, *, actor: str, reason: str | None 
         ).fetchone()
         if not found:
             raise NotFound(f"run {run_id} has no checkpoint {checkpoint_id}")
-        graph = get_workflow(run.workflow_id).compile(postgres_saver(conn))
+        graph = graphs.on_connection(get_workflow(run.workflow_id), conn)
         target = {
             "configurable": {"thread_id": run.thread_id, "checkpoint_ns": "", "checkpoint_id": checkpoint_id}
         }
@@ -519,9 +584,6 @@ def attach(thread_id: str, workflow_id: str, *, actor: str, reason: str | None =
     whose approval continues it. Nothing is executed until someone decides.
     Audited as ``attach``; needs the operator role.
     """
-    from core.checkpointer import postgres_saver
-    from core.runner import pending_from_state
-
     actor = _check_actor(actor)
     thread_id = parse_thread_id(thread_id)
     reason = _clean_text(reason, "reason")
@@ -538,8 +600,8 @@ def attach(thread_id: str, workflow_id: str, *, actor: str, reason: str | None =
         ).fetchone()
         if not exists:
             raise NotFound(f"no thread {thread_id!r} in the checkpoint tables")
-        graph = spec.compile(postgres_saver(conn))
-        state = graph.get_state({"configurable": {"thread_id": thread_id}})
+        graph = graphs.on_connection(spec, conn)
+        state = graph.get_state({"configurable": {"thread_id": thread_id}}, subgraphs=True)
         pending = pending_from_state(state)
         status = RunStatus.INTERRUPTED if pending else RunStatus.SUCCEEDED
         checkpoint_id = state.config["configurable"].get("checkpoint_id")
@@ -553,7 +615,7 @@ def attach(thread_id: str, workflow_id: str, *, actor: str, reason: str | None =
             conn.execute(
                 "INSERT INTO interrupts (run_id, interrupt_id, node, payload, checkpoint_id)"
                 " VALUES (%s, %s, %s, %s, %s)",
-                (run_id, p["interrupt_id"], p.get("node"), Jsonb(p["payload"]), checkpoint_id),
+                (run_id, p["interrupt_id"], p.get("node"), Jsonb(to_jsonable(p["payload"])), checkpoint_id),
             )
         conn.execute(
             "INSERT INTO run_events (run_id, kind, data) VALUES (%s, 'attached', %s)",
@@ -715,6 +777,26 @@ def inbox(*, workflow_id: str | None = None, limit: int = 100, offset: int = 0) 
     return [PendingInterrupt.from_row(r) for r in rows]
 
 
+def store_items(run_id: str) -> list[StoreItem]:
+    """The store items a run wrote, each with the value of its last write, by namespace and key.
+
+    Read from the run's ``store_write`` events (the worker's store wrapper
+    reports every put and delete), so it lists what this run wrote whichever
+    store the graph used, and a later write by another run does not change it.
+    """
+    run_id = parse_run_id(run_id)
+    with get_pool().connection() as conn:
+        rows = conn.execute(
+            "SELECT DISTINCT ON (data->'namespace', data->>'key')"
+            " data->'namespace' AS namespace, data->>'key' AS key, data->'value' AS value,"
+            " coalesce((data->>'deleted')::boolean, false) AS deleted, at"
+            " FROM run_events WHERE run_id = %s AND kind = 'store_write'"
+            " ORDER BY data->'namespace', data->>'key', id DESC",
+            (run_id,),
+        ).fetchall()
+    return [StoreItem.from_row(r) for r in rows]
+
+
 def routing_decisions(run_id: str) -> list[dict[str, Any]]:
     """Routing decisions made inside a run, with context and explanation."""
     run_id = parse_run_id(run_id)
@@ -795,7 +877,14 @@ def record_events(run_id: str, batch: list[dict[str, Any]]) -> None:
     if not batch:
         return
     rows = [
-        (run_id, e["kind"], e.get("node"), e.get("task_id"), e.get("duration_ms"), Jsonb(e.get("data") or {}))
+        (
+            run_id,
+            e["kind"],
+            e.get("node"),
+            e.get("task_id"),
+            e.get("duration_ms"),
+            Jsonb(to_jsonable(e.get("data") or {})),
+        )
         for e in batch
     ]
     decisions = [
@@ -803,8 +892,8 @@ def record_events(run_id: str, batch: list[dict[str, Any]]) -> None:
             run_id,
             (e.get("data") or {}).get("node") or e.get("node"),
             _chosen(e["data"].get("explanation")) or e["data"].get("chosen") or e["data"].get("decision"),
-            Jsonb(e["data"].get("context") or {}),
-            Jsonb(e["data"].get("explanation") or {}),
+            Jsonb(to_jsonable(e["data"].get("context") or {})),
+            Jsonb(to_jsonable(e["data"].get("explanation") or {})),
         )
         for e in batch
         if e["kind"] == "routing_decision" and e.get("data")
@@ -858,7 +947,7 @@ def mark_interrupted(run_id: str, pending: list[dict[str, Any]], checkpoint_id: 
                 "INSERT INTO interrupts (run_id, interrupt_id, node, payload, checkpoint_id)"
                 " VALUES (%s, %s, %s, %s, %s)"
                 " ON CONFLICT (run_id, interrupt_id) WHERE status = 'pending' DO NOTHING",
-                (run_id, p["interrupt_id"], p.get("node"), Jsonb(p["payload"]), checkpoint_id),
+                (run_id, p["interrupt_id"], p.get("node"), Jsonb(to_jsonable(p["payload"])), checkpoint_id),
             )
         conn.execute(
             "UPDATE runs SET status = %s, updated_at = now() WHERE id = %s AND status = 'running'",

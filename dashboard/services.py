@@ -22,6 +22,7 @@ from core import auth, checkpoints, db, health, interrupts, registry, retention,
 from core.config import load_settings
 from core.errors import BadInput, Conflict, DatabaseUnavailable, Forbidden, LgopsError, NotFound
 from core.runs import STATUSES, RunStatus
+from core.worker import start_worker_thread
 
 __all__ = [
     "STATUSES",
@@ -58,8 +59,6 @@ def start_embedded_worker() -> bool:
     """Start one worker thread per process when the product runs its own PostgreSQL."""
     if not load_settings().embedded:
         return False
-    from core.queue import start_worker_thread
-
     start_worker_thread()
     return True
 

@@ -1,6 +1,6 @@
 """Roles and read-only mode in the pages, the admin Settings page, the health strip, threads empty.
 
-Runs are driven in-process (``runner.drive_run``) where a test needs one that
+Runs are driven in-process (``runner.drive_now``) where a test needs one that
 waits for an operator, so this module needs no worker.
 """
 
@@ -17,7 +17,7 @@ ADMIN = "cli:admin"
 
 def _waiting_run() -> runs.Run:
     run = runs.launch("approval_fixture", {"steps": 1}, actor=ACTOR)
-    runner.drive_run(run.id, {"kind": "start"})
+    runner.drive_now(run.id, {"kind": "start"})
     assert runs.get_run(run.id).status == RunStatus.INTERRUPTED
     return run
 
@@ -25,7 +25,7 @@ def _waiting_run() -> runs.Run:
 def _finished_run() -> runs.Run:
     run = _waiting_run()
     target = runs.decide(run.id, "approve", actor=ACTOR)
-    runner.drive_run(run.id, {"kind": "resume", "interrupt_id": target.interrupt_id})
+    runner.drive_now(run.id, {"kind": "resume", "interrupt_id": target.interrupt_id})
     assert runs.get_run(run.id).status == RunStatus.SUCCEEDED
     return run
 

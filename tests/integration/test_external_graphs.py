@@ -33,7 +33,7 @@ def examples(pool, monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[None]:
 
 def _step(run_id: str, command: dict | None = None) -> runs.Run:
     """Run the job a decision or launch enqueued, here instead of in a worker."""
-    runner.drive_run(run_id, command or {"kind": "continue"})
+    runner.drive_now(run_id, command or {"kind": "continue"})
     return runs.get_run(run_id)
 
 
@@ -144,7 +144,7 @@ def test_second_decision_while_the_first_is_queued(examples):
     runs.decide(run.id, "approve", actor=ME, interrupt_id=a.interrupt_id)
     runs.decide(run.id, "reject", actor=ME, interrupt_id=b.interrupt_id)  # run is queued: still allowed
     assert _step(run.id, {"kind": "resume", "interrupt_id": a.interrupt_id}).status == "succeeded"
-    assert runner.drive_run(run.id, {"kind": "resume", "interrupt_id": b.interrupt_id}) is None
+    assert runner.drive_now(run.id, {"kind": "resume", "interrupt_id": b.interrupt_id}) is None
     answers = sorted(v["answer"] for v in checkpoints.current_state(run.id).values["verdicts"])
     assert answers == [False, True]
 
