@@ -13,37 +13,20 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, is_dataclass
-from datetime import datetime
-from enum import Enum
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, NoReturn
 
 from core.errors import BadInput, LgopsError
+from core.jsonable import to_jsonable
 
 WAIT_POLL_SECONDS = 0.2
 WAIT_TIMEOUT_SECONDS = 600.0
 
 
-def _jsonable(value: Any) -> Any:
-    if is_dataclass(value) and not isinstance(value, type):
-        return _jsonable(asdict(value))
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
 def _emit(args: argparse.Namespace, data: Any, text: Callable[[], str]) -> None:
     if args.json:
-        print(json.dumps(_jsonable(data), ensure_ascii=False, default=str))
+        print(json.dumps(to_jsonable(data), ensure_ascii=False))
     else:
         print(text())
 
@@ -97,6 +80,7 @@ def cmd_workflows(args: argparse.Namespace) -> int:
             "interrupt_points": list(w.interrupt_points),
             "source": w.source,
             "input_schema": w.input_schema(),
+            "context_schema": w.context_schema(),
         }
         for w in all_workflows()
     ]
@@ -118,7 +102,17 @@ def cmd_launch(args: argparse.Namespace) -> int:
             raw = _parse_json(Path(args.input_file).read_text(), str(args.input_file))
         except OSError as exc:
             raise BadInput(f"cannot read {args.input_file}: {exc.strerror}") from None
-    run = runs.launch(args.workflow_id, raw, actor=_actor(), sample=args.sample, priority=args.priority)
+    context = _parse_json(args.context, "--context") if args.context is not None else None
+    config = _parse_json(args.config, "--config") if args.config is not None else None
+    run = runs.launch(
+        args.workflow_id,
+        raw,
+        actor=_actor(),
+        sample=args.sample,
+        priority=args.priority,
+        context=context,
+        config=config,
+    )
     if args.wait:
         run = _wait(run.id)
     _emit(args, run, lambda: run.id if not args.wait else f"{run.id} {run.status.value}")
@@ -156,6 +150,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         ],
         "state": checkpoints.as_dict(state),
         "timeline": timeline,
+        "store_items": runs.store_items(run.id),
     }
 
     def text() -> str:
@@ -164,6 +159,10 @@ def cmd_show(args: argparse.Namespace) -> int:
             out.append(f"thread: {run.thread_id} (attached)")
         if run.error:
             out.append(f"error: {run.error}")
+        if run.context is not None:
+            out.append(f"context: {json.dumps(run.context)[:500]}")
+        if run.config:
+            out.append(f"config: {', '.join(sorted(run.config))}")
         for p in pending:
             out.append(f"waiting at {p.node} ({p.interrupt_id}): {', '.join(p.actions)}")
         out.append(f"next: {', '.join(state.next) or '-'}")
@@ -270,7 +269,7 @@ def cmd_thread(args: argparse.Namespace) -> int:
         )
         for p in state.pending_interrupts:
             out.append(f"waiting at {p['node']} ({p['interrupt_id']}): {', '.join(p['actions'])}")
-        out.append(f"values: {json.dumps(_jsonable(state.values), default=str)[:2000]}")
+        out.append(f"values: {json.dumps(to_jsonable(state.values))[:2000]}")
         out += [f"  {r.checkpoint_id}  step {r.step}  {r.source or '-'}  {r.created_at or ''}" for r in rows]
         return "\n".join(out)
 
@@ -407,6 +406,10 @@ def configure_launch_parser(sub: argparse._SubParsersAction) -> None:
     src.add_argument("--input", help="input as a JSON object")
     src.add_argument("--input-file", help="file holding the input JSON")
     src.add_argument("--sample", help="name of one of the workflow's sample inputs")
+    p.add_argument(
+        "--context", help="run context as a JSON object (checked against the graph's context_schema)"
+    )
+    p.add_argument("--config", help="configurable values as a JSON object (passed on every step)")
     p.add_argument("--priority", choices=["LOW", "MEDIUM", "HIGH", "CRITICAL"])
     p.add_argument("--wait", action="store_true", help="return when interrupted or finished")
     p.set_defaults(func=cmd_launch)

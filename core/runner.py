@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from queue import Empty, SimpleQueue
 from typing import Any
 
+from langgraph.config import get_config
 from langgraph.store.base import BaseStore
 from langgraph.types import Command, StateSnapshot
 from psycopg_pool import AsyncConnectionPool
@@ -157,14 +158,14 @@ class _Recorder:
             self._task(_ns_prefix(namespace), chunk)
 
     def store_write(self, namespace: tuple[str, ...], key: str, value: dict[str, Any] | None) -> None:
-        """A put (or, with ``value`` None, a delete) the run made in its store."""
+        """A put (or, with ``value`` None, a delete) the run made in its store, with the node that made it."""
         data = {
             "namespace": list(namespace),
             "key": key,
             "value": to_jsonable(value),
             "deleted": value is None,
         }
-        self.put("store_write", data=data)
+        self.put("store_write", node=_current_node(), data=data)
 
     def _task(self, prefix: str, chunk: dict[str, Any]) -> None:
         task_id, node = chunk.get("id"), f"{prefix}{chunk.get('name')}"
@@ -185,6 +186,18 @@ class _Recorder:
         else:
             kind, data = "node_end", {"wrote": _summary(chunk.get("result"))}
         self.put(kind, node=node, task_id=task_id, duration_ms=duration, data=data)
+
+
+def _current_node() -> str | None:
+    """The node path of the task running now (``research_agent|tools``), from LangGraph's config."""
+    try:
+        config = get_config()
+    except RuntimeError:  # outside a node
+        return None
+    namespace = str(config.get("configurable", {}).get("checkpoint_ns") or "")
+    if namespace:
+        return _ns_prefix(tuple(namespace.split(NS_SEP)))[: -len(NS_SEP)]
+    return config.get("metadata", {}).get("langgraph_node")
 
 
 def _one_line(exc: BaseException) -> str:

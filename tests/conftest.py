@@ -102,13 +102,14 @@ def cli_env(db_url: str) -> dict[str, str]:
 class WorkerProcess:
     """A real ``python -m core worker`` subprocess that tests can kill and restart."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], *args: str) -> None:
         self.env = env
+        self.args = args
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> WorkerProcess:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "core", "worker"],
+            [sys.executable, "-m", "core", "worker", *self.args],
             cwd=ROOT,
             env=self.env,
             stdout=subprocess.DEVNULL,
