@@ -21,6 +21,7 @@ import streamlit as st
 from core import auth, checkpoints, db, health, interrupts, registry, retention, routing, runs
 from core.config import load_settings
 from core.errors import BadInput, Conflict, DatabaseUnavailable, Forbidden, LgopsError, NotFound
+from core.jsonable import to_jsonable
 from core.runs import STATUSES, RunStatus
 from core.worker import start_worker_thread
 
@@ -217,14 +218,32 @@ def validate_input(workflow_id: str, raw: Any) -> dict[str, Any]:
     return registry.get_workflow(workflow_id).validate_input(raw)
 
 
+def validate_context(workflow_id: str, raw: Any) -> dict[str, Any] | None:
+    """The validated run context (against the graph's context_schema), or BadInput in one line."""
+    return registry.get_workflow(workflow_id).validate_context(raw)
+
+
+def jsonable(value: Any) -> Any:
+    """The JSON form core stores and prints (messages as LangChain dicts, models as JSON)."""
+    return to_jsonable(value)
+
+
 # ------------------------------------------------------------------ actions
 
 
 def launch(
-    workflow_id: str, raw: dict[str, Any] | None, *, sample: str | None, priority: str | None
+    workflow_id: str,
+    raw: dict[str, Any] | None,
+    *,
+    sample: str | None,
+    priority: str | None,
+    context: dict[str, Any] | None = None,
+    config: dict[str, Any] | None = None,
 ) -> runs.Run:
-    """Launch a run as the current operator."""
-    run = runs.launch(workflow_id, raw, actor=actor(), sample=sample, priority=priority)
+    """Launch a run as the current operator (with a run context and configurable values)."""
+    run = runs.launch(
+        workflow_id, raw, actor=actor(), sample=sample, priority=priority, context=context, config=config
+    )
     clear_caches()
     return run
 
@@ -328,6 +347,12 @@ def get_run(run_id: str) -> runs.Run:
 def events(run_id: str, after_id: int = 0) -> list[dict[str, Any]]:
     """A run's events as plain dicts (uncached: the live view polls them)."""
     return [e.as_dict() for e in runs.events(run_id, after_id=after_id)]
+
+
+@st.cache_data(ttl=3, show_spinner=False)
+def store_items(run_id: str) -> list[runs.StoreItem]:
+    """The store items a run wrote (read-only), by namespace and key."""
+    return runs.store_items(run_id)
 
 
 def pending_interrupts(run_id: str) -> list[runs.PendingInterrupt]:

@@ -56,6 +56,7 @@ st.divider()
 
 samples = list(spec.samples)
 schema = spec.input_schema()
+context_schema = spec.context_schema()
 props: dict[str, Any] = schema.get("properties") or {}
 required = set(schema.get("required") or [])
 
@@ -140,6 +141,38 @@ def _form_field(name: str, prop: dict[str, Any], value: Any, key: str) -> Any:
         raise services.BadInput(f"{name}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
 
 
+def _json_object(text: str, what: str) -> dict[str, Any] | None:
+    """A JSON object typed in a text area (None when left empty)."""
+    if not text.strip():
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise services.BadInput(f"the {what} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+
+
+def _context_and_config() -> tuple[Any, Any]:
+    """The second form: the run context (with the graph's context_schema) and configurable values."""
+    required = bool(context_schema and context_schema.get("required"))
+    with st.expander("Context and configurable", expanded=required):
+        if context_schema:
+            st.caption("The graph's `context_schema` (checked at launch):")
+            st.json(context_schema, expanded=False)
+        context_text = st.text_area(
+            "Context (JSON object)",
+            key=f"launch_context_{workflow_id}",
+            height=100,
+            placeholder='{"user_id": "..."}' if context_schema else "optional",
+        )
+        config_text = st.text_area(
+            "Configurable (JSON object)",
+            key=f"launch_config_{workflow_id}",
+            height=68,
+            placeholder="optional: passed as config['configurable'] on every step",
+        )
+    return _json_object(context_text, "context"), _json_object(config_text, "configurable")
+
+
 c1, c2, c3 = st.columns([2, 2, 1])
 mode = c1.segmented_control("Input from", ["Form", "JSON"], default="Form", key=f"launch_mode_{workflow_id}")
 sample = c2.selectbox(
@@ -190,6 +223,12 @@ with st.form(form_key, border=True):
                 problem = exc
         # Empty optional strings and numbers mean "not given": let the model's defaults apply.
         raw = {k: v for k, v in raw.items() if not (v in ("", None) and k not in required)}
+    context: Any = None
+    config: Any = None
+    try:
+        context, config = _context_and_config()
+    except services.BadInput as exc:
+        problem = problem or exc
     b1, b2, _ = st.columns([1, 1, 4])
     check = b1.form_submit_button("Validate", icon=":material/rule:", width="stretch")
     go = b2.form_submit_button(
@@ -208,8 +247,16 @@ if check or go:
         if problem is not None:
             raise problem
         services.validate_input(workflow_id, raw)
+        services.validate_context(workflow_id, context)
         if go:
-            run = services.launch(workflow_id, raw, sample=sample if samples else None, priority=priority)
+            run = services.launch(
+                workflow_id,
+                raw,
+                sample=sample if samples else None,
+                priority=priority,
+                context=context,
+                config=config,
+            )
             st.switch_page("app_pages/run_detail.py", query_params={"run": run.id})
         st.success("The input is valid.", icon=":material/check_circle:")
     except services.LgopsError as exc:

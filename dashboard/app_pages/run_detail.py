@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pandas as pd
@@ -178,8 +179,8 @@ def _live(run_id: str, drawn: tuple[Any, ...]) -> None:
         shape = None
         ui.render_error(exc, "Cannot draw the graph: ")
 
-    overview, branches_tab, timeline_tab, state_tab = st.tabs(
-        ["Graph & sync points", "Branches", "Timeline", "State"], key="run_detail_tab"
+    overview, branches_tab, timeline_tab, state_tab, store_tab = st.tabs(
+        ["Graph & sync points", "Branches", "Timeline", "State", "Store"], key="run_detail_tab"
     )
     with overview:
         points = services.sync_progress(run.workflow_id, events)
@@ -229,13 +230,50 @@ def _live(run_id: str, drawn: tuple[Any, ...]) -> None:
                 column_config={"at": st.column_config.DatetimeColumn("at", format="HH:mm:ss.SSS")},
             )
         ui.render_json("Execution timeline (from the state)", values.get("execution_timeline"))
+    with store_tab:
+        _store_items(run.id)
     with state_tab:
         ui.render_json("Run input", run.input)
-        ui.render_json("Current state", values)
+        if run.context is not None or run.config:
+            ui.render_json("Run context", run.context)
+            ui.render_json("Configurable", run.config)
+        ui.render_json("Current state", services.jsonable(values))
         if values.get("sync_metrics"):
             ui.render_json("Sync metrics", values.get("sync_metrics"))
         if values.get("final_report"):
             ui.render_json("Final report", values.get("final_report"), expanded=True)
+
+
+def _store_items(run_id: str) -> None:
+    """The store items this run wrote, read-only (the value of its last write of each)."""
+    st.subheader("Store items written by this run")
+    try:
+        items = services.store_items(run_id)
+    except services.LgopsError as exc:
+        ui.render_error(exc)
+        return
+    if not items:
+        st.caption("This run wrote nothing to its store.")
+        return
+    frame = pd.DataFrame(
+        [
+            {
+                "namespace": " / ".join(i.namespace),
+                "key": i.key,
+                "value": "(deleted)"
+                if i.deleted
+                else services.short(json.dumps(i.value, ensure_ascii=False), 200),
+                "updated_at": i.updated_at,
+            }
+            for i in items
+        ]
+    )
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        column_config={"updated_at": st.column_config.DatetimeColumn("updated at", format="HH:mm:ss.SSS")},
+    )
 
 
 _header(run)

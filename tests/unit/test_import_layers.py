@@ -1,0 +1,66 @@
+"""Core's imports run one way: no module of ``core`` reaches itself through its imports.
+
+Imports inside functions count too, so a circle cannot hide behind one.
+The worker (the process) sits on top: nothing in core but the CLI imports it.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+CORE = Path(__file__).resolve().parents[2] / "core"
+
+
+def _core_imports(path: Path) -> set[str]:
+    """Names of the ``core`` modules one file imports (anywhere in the file)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            if node.module == "core":
+                found.update(alias.name for alias in node.names)
+            elif node.module.startswith("core."):
+                found.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            found.update(a.name.split(".")[1] for a in node.names if a.name.startswith("core."))
+    return found
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = {p.stem: p for p in CORE.glob("*.py") if p.stem not in ("__init__", "__main__")}
+    return {name: _core_imports(path) & set(modules) for name, path in modules.items()}
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(module: str) -> list[str] | None:
+        state[module] = 1
+        stack.append(module)
+        for dep in sorted(graph[module]):
+            if state.get(dep) == 1:
+                return [*stack[stack.index(dep) :], dep]
+            if dep not in state and (found := visit(dep)):
+                return found
+        stack.pop()
+        state[module] = 2
+        return None
+
+    for module in sorted(graph):
+        if module not in state and (found := visit(module)):
+            return found
+    return None
+
+
+def test_core_has_no_import_circle() -> None:
+    graph = _graph()
+    assert {"runs", "runner", "queue", "worker", "db"} <= set(graph)
+    assert _cycle(graph) is None, " -> ".join(_cycle(graph) or [])
+
+
+def test_the_worker_is_on_top() -> None:
+    graph = _graph()
+    assert [m for m, deps in graph.items() if "worker" in deps] == ["cli"]
+    assert "runner" not in graph["runs"] and "worker" not in graph["runner"]
+    assert graph["queue"] == set()  # the enqueue side needs nothing of core
