@@ -251,7 +251,11 @@ async def drive_run(
     writer = _EventWriter(run_id)
     try:
         writer.put("step_start", data={"command": command.get("kind"), "worker": worker})
-        return await _step(resources, get_workflow(run.workflow_id), run, command, writer, worker)
+        # Loading the registry (importing an app's modules) and compiling a graph happen once
+        # per process but may take a while: off the loop, whose heartbeats must keep going.
+        spec = await asyncio.to_thread(get_workflow, run.workflow_id)
+        await asyncio.to_thread(graphs.compiled, spec)
+        return await _step(resources, spec, run, command, writer, worker)
     except Exception as exc:  # noqa: BLE001 - any failure but a lost database is the run's failure
         if is_unavailable(exc):
             await _close_quietly(writer)

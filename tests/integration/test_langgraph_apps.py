@@ -208,6 +208,7 @@ def test_an_interrupt_inside_a_subgraph(registered):
     ("raw", "error"),
     [
         ({"mode": "raise", "note": "x1"}, "ValueError: cannot parse 'x1'"),
+        ({"mode": "unserializable"}, "TypeError: Type is not msgpack serializable: _Opaque"),
         ({"mode": "nul"}, "UntranslatableCharacter"),  # fails while recording the interrupt
     ],
 )
