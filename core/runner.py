@@ -6,7 +6,9 @@ store on that loop's async pool; sync nodes run in the loop's executor as
 LangGraph does for any sync node. The run service is sync (one module owns
 the run tables); the few calls a step makes into it (claim, cancellation
 poll, decided responses, final status) go through ``asyncio.to_thread`` so the
-loop, which may be running other steps, never waits on them.
+loop, which may be running other steps, never waits on them. Async twins of
+those functions would have put a second copy of the run tables' SQL in core
+for a saving of well under a millisecond per call, a handful of calls a step.
 
 A step is idempotent with respect to the checkpoint: it always continues the
 thread from its latest checkpoint, so a job retried after its worker died
