@@ -176,6 +176,7 @@ class WorkflowSpec:
             log.exception("retention rule of %s failed; keeping %s", self.id, floor.value)
             return floor
         return wanted if wanted.rank > floor.rank else floor
+
     context_model: type[BaseModel] | None = None
     serde_types: frozenset[tuple[str, str]] = frozenset()
 
