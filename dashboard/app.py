@@ -60,6 +60,12 @@ def _pages(admin: bool) -> dict[str, list]:
     return pages
 
 
+exposed = services.exposure_problem()
+if exposed:  # before anything else: no page, no database, no worker for this visitor
+    print(f"error: {exposed}", file=sys.stderr)
+    st.error(exposed, icon=":material/lock:")
+    st.stop()
+
 try:
     services.ensure_database()
     services.start_embedded_worker()

@@ -602,3 +602,23 @@ def short(value: Any, limit: int = 120) -> str:
     text = value if isinstance(value, str) else repr(value)
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+LOOPBACK_ADDRESSES = ("127.0.0.1", "localhost", "::1")
+
+
+def exposure_problem() -> str | None:
+    """One line when the console is served beyond loopback without sign-in, else None.
+
+    Without sign-in every visitor is a local admin, so only this machine may reach it.
+    """
+    address = (st.get_option("server.address") or "").strip()
+    if address.startswith("unix://") or address in LOOPBACK_ADDRESSES or address.startswith("127."):
+        return None
+    if auth_configured():
+        return None
+    shown = address or "all interfaces"
+    return (
+        f"refusing to serve {shown} without sign-in: configure [auth] in .streamlit/secrets.toml"
+        " or serve 127.0.0.1 (README: Security)"
+    )
