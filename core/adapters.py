@@ -12,8 +12,8 @@ Faults are injected per call through :class:`CallOptions` (``fail``,
 exercise the timeout paths in a fraction of a second.
 
 * files: searches the text files under ``data/`` by name and by content.
-* database: queries the tables seeded by migration 0004 (customers, orders,
-  products, inventory).
+* database: queries the tables seeded by migration 0004 in the ``lgops_demo``
+  schema (customers, orders, products, inventory).
 * weather: reads the real NOAA observations shipped in ``data/weather/``.
 """
 
@@ -328,17 +328,17 @@ _ANALYTICS_SQL = {
                count(*) AS orders, sum(amount)::float AS revenue,
                round(avg(CASE WHEN status = 'returned' THEN 1 ELSE 0 END)::numeric, 4)::float
                    AS return_rate
-        FROM orders
-        WHERE ordered_at >= date_trunc('month', (SELECT max(ordered_at) FROM orders)) - interval '11 months'
+        FROM lgops_demo.orders
+        WHERE ordered_at >= date_trunc('month', (SELECT max(ordered_at) FROM lgops_demo.orders)) - interval '11 months'
         GROUP BY 1 ORDER BY 1""",
     "by_category": """
         SELECT p.category, count(*) AS orders, sum(o.amount)::float AS revenue
-        FROM orders o JOIN products p USING (sku)
+        FROM lgops_demo.orders o JOIN lgops_demo.products p USING (sku)
         GROUP BY 1 ORDER BY revenue DESC""",
     "by_tier": """
         SELECT c.tier, count(DISTINCT c.id) AS customers, count(o.id) AS orders,
                coalesce(sum(o.amount), 0)::float AS revenue
-        FROM customers c LEFT JOIN orders o ON o.customer_id = c.id
+        FROM lgops_demo.customers c LEFT JOIN lgops_demo.orders o ON o.customer_id = c.id
         GROUP BY 1 ORDER BY revenue DESC""",
 }
 
@@ -411,7 +411,7 @@ class DatabaseAdapter(Adapter):
     @staticmethod
     def _lookup_customer(conn: Any, email: str) -> dict[str, Any] | None:
         cur = conn.execute(
-            "SELECT id, name, email, company, city, tier FROM customers WHERE lower(email) = lower(%s)",
+            "SELECT id, name, email, company, city, tier FROM lgops_demo.customers WHERE lower(email) = lower(%s)",
             (email,),
         )
         rows = _rows(cur)
@@ -424,7 +424,7 @@ class DatabaseAdapter(Adapter):
         patterns = [f"%{t}%" for t in terms] or ["%"]
         if table in ("user_data", "customers"):
             cur = conn.execute(
-                """SELECT id, name, email, company, city, tier FROM customers
+                """SELECT id, name, email, company, city, tier FROM lgops_demo.customers
                    WHERE name ILIKE ANY(%(p)s) OR company ILIKE ANY(%(p)s)
                       OR city ILIKE ANY(%(p)s) OR email ILIKE ANY(%(p)s)
                    ORDER BY id""",
@@ -438,7 +438,7 @@ class DatabaseAdapter(Adapter):
         if table == "products":
             cur = conn.execute(
                 """SELECT p.sku, p.name, p.category, p.price::float AS price, i.on_hand
-                   FROM products p JOIN inventory i USING (sku)
+                   FROM lgops_demo.products p JOIN lgops_demo.inventory i USING (sku)
                    WHERE p.name ILIKE ANY(%(p)s) OR p.category ILIKE ANY(%(p)s)
                       OR p.description ILIKE ANY(%(p)s)
                    ORDER BY p.price""",
@@ -449,7 +449,7 @@ class DatabaseAdapter(Adapter):
                 rows = _rows(
                     conn.execute(
                         """SELECT p.sku, p.name, p.category, p.price::float AS price, i.on_hand
-                           FROM products p JOIN inventory i USING (sku) ORDER BY p.price"""
+                           FROM lgops_demo.products p JOIN lgops_demo.inventory i USING (sku) ORDER BY p.price"""
                     )
                 )
             return {"table": table, "terms": terms, "matched": len(rows), "rows": rows}
@@ -478,11 +478,14 @@ class DatabaseAdapter(Adapter):
                 "monthly": monthly,
             }
         # metadata: what the database holds, from the catalogue and real counts
-        counts = {t: conn.execute(f"SELECT count(*) AS n FROM {t}").fetchone()["n"] for t in _METADATA_TABLES}
+        counts = {
+            t: conn.execute(f"SELECT count(*) AS n FROM lgops_demo.{t}").fetchone()["n"]
+            for t in _METADATA_TABLES
+        }
         columns = _rows(
             conn.execute(
                 """SELECT table_name, count(*) AS columns FROM information_schema.columns
-                   WHERE table_schema = current_schema() AND table_name = ANY(%s)
+                   WHERE table_schema = 'lgops_demo' AND table_name = ANY(%s)
                    GROUP BY 1 ORDER BY 1""",
                 (list(_METADATA_TABLES),),
             )

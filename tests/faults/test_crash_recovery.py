@@ -158,13 +158,14 @@ def _saga_effects(conn: psycopg.Connection, run_id: str) -> dict[str, Any]:
     effects: dict[str, Any] = {}
     for table in (*SAGA_TABLES, "saga_steps", "saga_compensations"):
         effects[table] = conn.execute(
-            f"SELECT count(*) AS n FROM {table} WHERE run_id = %s", (run_id,)
+            f"SELECT count(*) AS n FROM lgops_demo.{table} WHERE run_id = %s", (run_id,)
         ).fetchone()["n"]
     effects["payments"] = conn.execute(
-        "SELECT kind, amount FROM payments WHERE run_id = %s ORDER BY kind", (run_id,)
+        "SELECT kind, amount FROM lgops_demo.payments WHERE run_id = %s ORDER BY kind", (run_id,)
     ).fetchall()
     effects["stock_moves"] = conn.execute(
-        "SELECT kind, sku, quantity FROM inventory_movements WHERE run_id = %s ORDER BY kind", (run_id,)
+        "SELECT kind, sku, quantity FROM lgops_demo.inventory_movements WHERE run_id = %s ORDER BY kind",
+        (run_id,),
     ).fetchall()
     return scrub(effects)
 
@@ -173,7 +174,7 @@ def _saga_totals(conn: psycopg.Connection, sku: str) -> dict[str, Any]:
     """Stock on hand must equal its seed minus every net reservation, each counted once."""
     row = conn.execute(
         "SELECT i.on_hand, coalesce(sum(CASE m.kind WHEN 'reserve' THEN m.quantity ELSE -m.quantity END), 0)"
-        " AS reserved FROM inventory i LEFT JOIN inventory_movements m ON m.sku = i.sku"
+        " AS reserved FROM lgops_demo.inventory i LEFT JOIN lgops_demo.inventory_movements m ON m.sku = i.sku"
         " WHERE i.sku = %s GROUP BY i.on_hand",
         (sku,),
     ).fetchone()
@@ -182,7 +183,8 @@ def _saga_totals(conn: psycopg.Connection, sku: str) -> dict[str, Any]:
 
 def _agent_effects(conn: psycopg.Connection, run_id: str) -> dict[str, Any]:
     rows = conn.execute(
-        "SELECT agent_type, succeeded FROM agent_template_outcomes WHERE run_id = %s ORDER BY 1, 2", (run_id,)
+        "SELECT agent_type, succeeded FROM lgops_demo.agent_template_outcomes WHERE run_id = %s ORDER BY 1, 2",
+        (run_id,),
     ).fetchall()
     return {"outcomes": [(r["agent_type"], r["succeeded"]) for r in rows]}
 
@@ -190,9 +192,9 @@ def _agent_effects(conn: psycopg.Connection, run_id: str) -> dict[str, Any]:
 def _agent_totals(conn: psycopg.Connection, _: Any) -> dict[str, Any]:
     """The running totals count each outcome row exactly once."""
     mismatched = conn.execute(
-        "SELECT s.agent_type FROM agent_template_stats s"
+        "SELECT s.agent_type FROM lgops_demo.agent_template_stats s"
         " LEFT JOIN (SELECT agent_type, count(*) AS n, count(*) FILTER (WHERE succeeded) AS ok"
-        "            FROM agent_template_outcomes GROUP BY agent_type) o USING (agent_type)"
+        "            FROM lgops_demo.agent_template_outcomes GROUP BY agent_type) o USING (agent_type)"
         " WHERE s.attempts <> coalesce(o.n, 0) OR s.successes <> coalesce(o.ok, 0)"
     ).fetchall()
     return {"stats_not_matching_outcomes": [r["agent_type"] for r in mismatched]}

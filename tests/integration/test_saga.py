@@ -35,7 +35,9 @@ def db_totals(pool: Any) -> dict[str, float]:
 
 def count(pool: Any, table: str, run_id: str) -> int:
     with pool.connection() as conn:
-        return conn.execute(f"SELECT count(*) AS n FROM {table} WHERE run_id = %s", (run_id,)).fetchone()["n"]
+        return conn.execute(
+            f"SELECT count(*) AS n FROM lgops_demo.{table} WHERE run_id = %s", (run_id,)
+        ).fetchone()["n"]
 
 
 def test_happy_path_writes_one_row_per_effect(pool):

@@ -1,3 +1,9 @@
+-- The demo domain lives in its own schema, never in public: a database shared with an
+-- application keeps its own tables of these names untouched. (Edited in place: before
+-- 0016 this file created the tables in public; 0016 moves them for such databases.)
+CREATE SCHEMA IF NOT EXISTS lgops_demo;
+SET LOCAL search_path TO lgops_demo, public;
+
 -- What the agent factory learns about its templates across runs. Append-only.
 
 -- One row per agent outcome; the key makes a re-executed node count once.

@@ -14,14 +14,14 @@ from core.db import get_pool
 from core.workflows.agent_factory.rules import learned_success_rate
 
 _INSERT_OUTCOME = """
-INSERT INTO agent_template_outcomes (run_id, agent_id, agent_type, workflow_id, succeeded, details)
+INSERT INTO lgops_demo.agent_template_outcomes (run_id, agent_id, agent_type, workflow_id, succeeded, details)
 VALUES (%s, %s, %s, %s, %s, %s)
 ON CONFLICT (run_id, agent_id) DO NOTHING
 RETURNING agent_type
 """
 
 _BUMP_STATS = """
-INSERT INTO agent_template_stats (agent_type, attempts, successes)
+INSERT INTO lgops_demo.agent_template_stats (agent_type, attempts, successes)
 VALUES (%s, 1, %s)
 ON CONFLICT (agent_type) DO UPDATE
 SET attempts = agent_template_stats.attempts + 1,
@@ -29,9 +29,7 @@ SET attempts = agent_template_stats.attempts + 1,
     updated_at = now()
 """
 
-_SELECT_STATS = (
-    "SELECT agent_type, attempts, successes, updated_at FROM agent_template_stats ORDER BY agent_type"
-)
+_SELECT_STATS = "SELECT agent_type, attempts, successes, updated_at FROM lgops_demo.agent_template_stats ORDER BY agent_type"
 
 
 def load_stats() -> dict[str, dict[str, Any]]:
@@ -74,7 +72,7 @@ def outcomes_for_run(run_id: str) -> list[dict[str, Any]]:
     """The outcomes one run recorded, oldest first."""
     with get_pool().connection() as conn:
         return conn.execute(
-            "SELECT agent_id, agent_type, succeeded, details, at FROM agent_template_outcomes"
+            "SELECT agent_id, agent_type, succeeded, details, at FROM lgops_demo.agent_template_outcomes"
             " WHERE run_id = %s ORDER BY at, agent_id",
             (run_id,),
         ).fetchall()

@@ -25,14 +25,14 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 SQL_TOTALS = """
-SELECT (SELECT count(*) FROM accounts WHERE status = 'active') AS active_accounts,
+SELECT (SELECT count(*) FROM lgops_demo.accounts WHERE status = 'active') AS active_accounts,
        (SELECT coalesce(sum(CASE kind WHEN 'charge' THEN amount ELSE -amount END), 0)
-          FROM payments) AS net_charged,
+          FROM lgops_demo.payments) AS net_charged,
        (SELECT count(*) FILTER (WHERE kind = 'order_confirmation')
-             - count(*) FILTER (WHERE kind = 'order_cancellation') FROM notifications)
+             - count(*) FILTER (WHERE kind = 'order_cancellation') FROM lgops_demo.notifications)
           AS open_confirmations,
-       (SELECT coalesce(sum(on_hand), 0) FROM inventory) AS units_on_hand,
-       (SELECT count(*) FROM shipping_labels WHERE status = 'created') AS active_labels
+       (SELECT coalesce(sum(on_hand), 0) FROM lgops_demo.inventory) AS units_on_hand,
+       (SELECT count(*) FROM lgops_demo.shipping_labels WHERE status = 'created') AS active_labels
 """
 
 
@@ -55,14 +55,14 @@ def totals(conn: Any) -> dict[str, float]:
 
 
 def _product(conn: Any, sku: str) -> dict[str, Any]:
-    product = _one(conn, "SELECT sku, name, price, weight_kg FROM products WHERE sku = %s", (sku,))
+    product = _one(conn, "SELECT sku, name, price, weight_kg FROM lgops_demo.products WHERE sku = %s", (sku,))
     if product is None:
         raise StepFailed(f"unknown product {sku!r}")
     return product
 
 
 def _account_id(conn: Any, run_id: str) -> int:
-    row = _one(conn, "SELECT id FROM accounts WHERE run_id = %s", (run_id,))
+    row = _one(conn, "SELECT id FROM lgops_demo.accounts WHERE run_id = %s", (run_id,))
     if row is None:
         raise StepFailed("no account for this run (step 1 did not complete)")
     return int(row["id"])
@@ -74,10 +74,10 @@ def _account_id(conn: Any, run_id: str) -> int:
 def create_user_account(conn: Any, run_id: str, order: dict[str, Any]) -> dict[str, Any]:
     """One account per run."""
     conn.execute(
-        "INSERT INTO accounts (run_id, email, name) VALUES (%s, %s, %s) ON CONFLICT (run_id) DO NOTHING",
+        "INSERT INTO lgops_demo.accounts (run_id, email, name) VALUES (%s, %s, %s) ON CONFLICT (run_id) DO NOTHING",
         (run_id, order["customer_email"], order["customer_name"]),
     )
-    row = _one(conn, "SELECT id AS account_id, email FROM accounts WHERE run_id = %s", (run_id,))
+    row = _one(conn, "SELECT id AS account_id, email FROM lgops_demo.accounts WHERE run_id = %s", (run_id,))
     return row or {}
 
 
@@ -87,13 +87,13 @@ def charge_payment(conn: Any, run_id: str, order: dict[str, Any]) -> dict[str, A
     amount = round(product["price"] * order["quantity"], 2)
     reference = "pay_" + hashlib.sha256(f"{run_id}:charge".encode()).hexdigest()[:16]
     conn.execute(
-        """INSERT INTO payments (run_id, kind, account_id, amount, reference)
+        """INSERT INTO lgops_demo.payments (run_id, kind, account_id, amount, reference)
            VALUES (%s, 'charge', %s, %s, %s) ON CONFLICT (run_id, kind) DO NOTHING""",
         (run_id, _account_id(conn, run_id), amount, reference),
     )
     row = _one(
         conn,
-        "SELECT id AS payment_id, amount, reference FROM payments WHERE run_id = %s AND kind = 'charge'",
+        "SELECT id AS payment_id, amount, reference FROM lgops_demo.payments WHERE run_id = %s AND kind = 'charge'",
         (run_id,),
     )
     return row or {}
@@ -103,7 +103,7 @@ def send_notification(conn: Any, run_id: str, order: dict[str, Any]) -> dict[str
     """An order confirmation, once per run (the outbox a mailer would drain)."""
     product = _product(conn, order["sku"])
     conn.execute(
-        """INSERT INTO notifications (run_id, kind, recipient, subject, body)
+        """INSERT INTO lgops_demo.notifications (run_id, kind, recipient, subject, body)
            VALUES (%s, 'order_confirmation', %s, %s, %s) ON CONFLICT (run_id, kind) DO NOTHING""",
         (
             run_id,
@@ -115,7 +115,7 @@ def send_notification(conn: Any, run_id: str, order: dict[str, Any]) -> dict[str
     )
     row = _one(
         conn,
-        """SELECT id AS notification_id, recipient FROM notifications
+        """SELECT id AS notification_id, recipient FROM lgops_demo.notifications
            WHERE run_id = %s AND kind = 'order_confirmation'""",
         (run_id,),
     )
@@ -125,13 +125,13 @@ def send_notification(conn: Any, run_id: str, order: dict[str, Any]) -> dict[str
 def update_inventory(conn: Any, run_id: str, order: dict[str, Any]) -> dict[str, Any]:
     """Reserve stock: the movement row is the key; stock changes only when it is new."""
     moved = conn.execute(
-        """INSERT INTO inventory_movements (run_id, kind, sku, quantity)
+        """INSERT INTO lgops_demo.inventory_movements (run_id, kind, sku, quantity)
            VALUES (%s, 'reserve', %s, %s) ON CONFLICT (run_id, kind) DO NOTHING RETURNING id""",
         (run_id, order["sku"], order["quantity"]),
     ).fetchone()
     if moved:
         left = conn.execute(
-            """UPDATE inventory SET on_hand = on_hand - %s, updated_at = now()
+            """UPDATE lgops_demo.inventory SET on_hand = on_hand - %s, updated_at = now()
                WHERE sku = %s AND on_hand >= %s RETURNING on_hand""",
             (order["quantity"], order["sku"], order["quantity"]),
         ).fetchone()
@@ -139,8 +139,8 @@ def update_inventory(conn: Any, run_id: str, order: dict[str, Any]) -> dict[str,
             raise StepFailed(f"not enough stock of {order['sku']} for {order['quantity']} units")
     row = _one(
         conn,
-        """SELECT m.id AS movement_id, m.sku, m.quantity, i.on_hand FROM inventory_movements m
-           JOIN inventory i USING (sku) WHERE m.run_id = %s AND m.kind = 'reserve'""",
+        """SELECT m.id AS movement_id, m.sku, m.quantity, i.on_hand FROM lgops_demo.inventory_movements m
+           JOIN lgops_demo.inventory i USING (sku) WHERE m.run_id = %s AND m.kind = 'reserve'""",
         (run_id,),
     )
     return row or {}
@@ -151,7 +151,7 @@ def create_shipping_label(conn: Any, run_id: str, order: dict[str, Any]) -> dict
     product = _product(conn, order["sku"])
     tracking = "TRK" + hashlib.sha256(run_id.encode()).hexdigest()[:12].upper()
     conn.execute(
-        """INSERT INTO shipping_labels (run_id, account_id, carrier, tracking_number, weight_kg)
+        """INSERT INTO lgops_demo.shipping_labels (run_id, account_id, carrier, tracking_number, weight_kg)
            VALUES (%s, %s, %s, %s, %s) ON CONFLICT (run_id) DO NOTHING""",
         (
             run_id,
@@ -163,7 +163,7 @@ def create_shipping_label(conn: Any, run_id: str, order: dict[str, Any]) -> dict
     )
     row = _one(
         conn,
-        "SELECT id AS label_id, tracking_number, carrier FROM shipping_labels WHERE run_id = %s",
+        "SELECT id AS label_id, tracking_number, carrier FROM lgops_demo.shipping_labels WHERE run_id = %s",
         (run_id,),
     )
     return row or {}
@@ -176,7 +176,7 @@ def delete_user_account(conn: Any, run_id: str) -> dict[str, Any]:
     """Close the account (kept for the audit trail, no longer active)."""
     row = _one(
         conn,
-        """UPDATE accounts SET status = 'closed', closed_at = now()
+        """UPDATE lgops_demo.accounts SET status = 'closed', closed_at = now()
            WHERE run_id = %s AND status = 'active' RETURNING id AS account_id""",
         (run_id,),
     )
@@ -187,9 +187,9 @@ def refund_payment(conn: Any, run_id: str) -> dict[str, Any]:
     """A refund row for the full charge."""
     row = _one(
         conn,
-        """INSERT INTO payments (run_id, kind, account_id, amount, reference)
+        """INSERT INTO lgops_demo.payments (run_id, kind, account_id, amount, reference)
            SELECT run_id, 'refund', account_id, amount, 'ref_' || substr(reference, 5)
-           FROM payments WHERE run_id = %s AND kind = 'charge'
+           FROM lgops_demo.payments WHERE run_id = %s AND kind = 'charge'
            ON CONFLICT (run_id, kind) DO NOTHING RETURNING id AS refund_id, amount""",
         (run_id,),
     )
@@ -200,10 +200,10 @@ def send_cancellation_notification(conn: Any, run_id: str) -> dict[str, Any]:
     """An email cannot be unsent: queue a cancellation notice to the same recipient."""
     row = _one(
         conn,
-        """INSERT INTO notifications (run_id, kind, recipient, subject, body)
+        """INSERT INTO lgops_demo.notifications (run_id, kind, recipient, subject, body)
            SELECT run_id, 'order_cancellation', recipient, 'Your order was cancelled',
                   'We could not complete your order; any charge has been refunded.'
-           FROM notifications WHERE run_id = %s AND kind = 'order_confirmation'
+           FROM lgops_demo.notifications WHERE run_id = %s AND kind = 'order_confirmation'
            ON CONFLICT (run_id, kind) DO NOTHING RETURNING id AS notification_id, recipient""",
         (run_id,),
     )
@@ -214,15 +214,15 @@ def restore_inventory(conn: Any, run_id: str) -> dict[str, Any]:
     """Put the reserved units back: a restore movement, applied only when new."""
     row = _one(
         conn,
-        """INSERT INTO inventory_movements (run_id, kind, sku, quantity)
-           SELECT run_id, 'restore', sku, quantity FROM inventory_movements
+        """INSERT INTO lgops_demo.inventory_movements (run_id, kind, sku, quantity)
+           SELECT run_id, 'restore', sku, quantity FROM lgops_demo.inventory_movements
            WHERE run_id = %s AND kind = 'reserve'
            ON CONFLICT (run_id, kind) DO NOTHING RETURNING sku, quantity""",
         (run_id,),
     )
     if row:
         conn.execute(
-            "UPDATE inventory SET on_hand = on_hand + %s, updated_at = now() WHERE sku = %s",
+            "UPDATE lgops_demo.inventory SET on_hand = on_hand + %s, updated_at = now() WHERE sku = %s",
             (row["quantity"], row["sku"]),
         )
     return {"restored": row is not None, **(row or {})}
@@ -232,7 +232,7 @@ def cancel_shipping_label(conn: Any, run_id: str) -> dict[str, Any]:
     """Void the label so the carrier never collects."""
     row = _one(
         conn,
-        """UPDATE shipping_labels SET status = 'voided', voided_at = now()
+        """UPDATE lgops_demo.shipping_labels SET status = 'voided', voided_at = now()
            WHERE run_id = %s AND status = 'created' RETURNING id AS label_id, tracking_number""",
         (run_id,),
     )
@@ -278,11 +278,17 @@ def _ledgered(
 
 def execute_step(pool: Any, run_id: str, step: str, order: dict[str, Any]) -> dict[str, Any]:
     """Apply one step for this run (or return what it did the first time)."""
-    return _ledgered(pool, "saga_steps", run_id, step, lambda conn: STEP_FUNCTIONS[step](conn, run_id, order))
+    return _ledgered(
+        pool, "lgops_demo.saga_steps", run_id, step, lambda conn: STEP_FUNCTIONS[step](conn, run_id, order)
+    )
 
 
 def compensate_step(pool: Any, run_id: str, step: str) -> dict[str, Any]:
     """Undo one step for this run (or return what the undo did the first time)."""
     return _ledgered(
-        pool, "saga_compensations", run_id, step, lambda conn: COMPENSATION_FUNCTIONS[step](conn, run_id)
+        pool,
+        "lgops_demo.saga_compensations",
+        run_id,
+        step,
+        lambda conn: COMPENSATION_FUNCTIONS[step](conn, run_id),
     )
