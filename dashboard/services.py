@@ -23,7 +23,7 @@ from core.config import load_settings
 from core.errors import BadInput, Conflict, DatabaseUnavailable, Forbidden, LgopsError, NotFound
 from core.jsonable import to_jsonable
 from core.runs import STATUSES, RunStatus
-from core.worker import start_worker_thread
+from dashboard import process
 
 __all__ = [
     "STATUSES",
@@ -55,13 +55,9 @@ def ensure_database() -> None:
         raise DatabaseUnavailable(f"cannot open the database: {first}") from None
 
 
-@st.cache_resource(show_spinner=False)
 def start_embedded_worker() -> bool:
-    """Start one worker thread per process when the product runs its own PostgreSQL."""
-    if not load_settings().embedded:
-        return False
-    start_worker_thread()
-    return True
+    """The embedded worker of this process (started once; see dashboard.process)."""
+    return process.start_embedded_worker()
 
 
 def is_embedded() -> bool:
@@ -71,10 +67,7 @@ def is_embedded() -> bool:
 
 def auth_configured() -> bool:
     """True when sign-in (st.login) is configured in secrets."""
-    try:
-        return "auth" in st.secrets
-    except Exception:  # noqa: BLE001 - no secrets file
-        return False
+    return process.auth_configured()
 
 
 def logged_in() -> bool:
@@ -604,21 +597,6 @@ def short(value: Any, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-LOOPBACK_ADDRESSES = ("127.0.0.1", "localhost", "::1")
-
-
 def exposure_problem() -> str | None:
-    """One line when the console is served beyond loopback without sign-in, else None.
-
-    Without sign-in every visitor is a local admin, so only this machine may reach it.
-    """
-    address = (st.get_option("server.address") or "").strip()
-    if address.startswith("unix://") or address in LOOPBACK_ADDRESSES or address.startswith("127."):
-        return None
-    if auth_configured():
-        return None
-    shown = address or "all interfaces"
-    return (
-        f"refusing to serve {shown} without sign-in: configure [auth] in .streamlit/secrets.toml"
-        " or serve 127.0.0.1 (README: Security)"
-    )
+    """One line when the console is served beyond loopback without sign-in (dashboard.process)."""
+    return process.exposure_problem()

