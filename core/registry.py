@@ -133,6 +133,9 @@ class WorkflowSpec:
         retention_priority: the declared rule that raises a run's retention
             priority from its input (applied at launch) and its final values
             (applied again when it finishes); see :meth:`retained_as`.
+        branch_key: the key of a ``Send`` task's input that names the branch
+            the task works on (its node events carry it as ``branch``); None:
+            the workflow's tasks are not labelled by branch.
         context_model: pydantic model validating the launch context, derived
             from the graph's ``context_schema`` (None: the graph declares none).
         serde_types: ``(module, class)`` pairs the strict checkpoint serializer
@@ -151,6 +154,7 @@ class WorkflowSpec:
     exclude_unset: bool = False
     source: str = "builtin"
     retention_priority: RetentionRule | None = None
+    branch_key: str | None = None
 
     def retained_as(
         self,

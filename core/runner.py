@@ -70,12 +70,10 @@ def _preview(value: Any) -> Any:
     return text if len(text) <= SUMMARY_CHARS else text[:SUMMARY_CHARS] + "…"
 
 
-def _branch_of(task_input: Any) -> str | None:
-    """The Send branch a task works on, when its input names one."""
-    if isinstance(task_input, dict):
-        for key in ("branch_id", "branch", "worker_id", "processor"):
-            if isinstance(task_input.get(key), str):
-                return task_input[key]
+def _branch_of(task_input: Any, branch_key: str | None) -> str | None:
+    """The Send branch a task works on: its input's value at the workflow's declared key."""
+    if branch_key and isinstance(task_input, dict) and isinstance(task_input.get(branch_key), str):
+        return task_input[branch_key]
     return None
 
 
@@ -148,8 +146,9 @@ class _Recorder:
     and history tell subgraph nodes from the parent's.
     """
 
-    def __init__(self, put: Callable[..., None]) -> None:
+    def __init__(self, put: Callable[..., None], branch_key: str | None = None) -> None:
         self.put = put
+        self.branch_key = branch_key
         self.started: dict[str, float] = {}
 
     def __call__(self, namespace: tuple[str, ...], mode: str, chunk: Any) -> None:
@@ -174,7 +173,7 @@ class _Recorder:
         if "result" not in chunk and "error" not in chunk:  # task start
             self.started[task_id] = time.monotonic()
             data = {"triggers": list(chunk.get("triggers") or [])}
-            branch = _branch_of(chunk.get("input"))
+            branch = _branch_of(chunk.get("input"), self.branch_key)
             if branch:
                 data["branch"] = branch
             self.put("node_start", node=node, task_id=task_id, data=data)
@@ -294,7 +293,7 @@ async def _step(
     writer: _EventWriter,
     worker: str,
 ) -> RunStatus:
-    recorder = _Recorder(writer.put)
+    recorder = _Recorder(writer.put, spec.branch_key)
     own = graphs.compiled(spec).store if spec.own_store else None
     store = RecordingStore(own or resources.store, recorder.store_write)
     graph = graphs.for_step(spec, resources.pool, store)

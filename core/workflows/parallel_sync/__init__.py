@@ -18,6 +18,7 @@ SPEC = WorkflowSpec(
     ),
     build_graph=build_graph,
     input_model=ParallelSyncInput,
+    branch_key="branch_id",
     samples=samples_in("parallel_sync"),
     interrupt_points=("approve_sync_point", "approve_quality"),
     priority="HIGH",
