@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -87,7 +87,7 @@ def actor() -> str:
     """
     try:
         if st.user.is_logged_in:
-            return str(st.user.get("email") or st.user.get("name") or st.user.get("sub") or DEFAULT_ACTOR)
+            return signed_in_identity(st.user.to_dict())
     except Exception:  # noqa: BLE001 - auth not configured at all
         pass
     try:
@@ -98,6 +98,21 @@ def actor() -> str:
     except Exception:  # noqa: BLE001 - no secrets file is fine
         configured = None
     return str(configured or os.environ.get("LGOPS_ACTOR") or DEFAULT_ACTOR)
+
+
+def signed_in_identity(claims: Mapping[str, Any]) -> str:
+    """The identity of a signed-in user: ``oidc:<email>``, else ``oidc:<issuer>|<sub>``.
+
+    Only claims the identity provider vouches for: never ``name`` or another
+    value the user chose. A token with neither email nor subject is anonymous.
+    """
+    email = str(claims.get("email") or "").strip()
+    if email:
+        return f"oidc:{email}"
+    sub = str(claims.get("sub") or "").strip()
+    if sub:
+        return f"oidc:{str(claims.get('iss') or '').strip()}|{sub}"
+    return ANONYMOUS
 
 
 # ------------------------------------------------------------------ who may do what
