@@ -55,6 +55,7 @@ from langgraph.graph.state import CompiledStateGraph
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, create_model
 
 from core.errors import BadInput, NotFound
+from core.paths import DATA_DIR
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,6 @@ BUILTIN_IDS: tuple[str, ...] = (
     "saga",
 )
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_WORKFLOWS_FILE = "workflows.toml"
 
 
@@ -253,13 +253,6 @@ def _validated(model: type[BaseModel], raw: Any, what: str, exclude_unset: bool)
         where = ".".join(str(p) for p in first["loc"]) or "value"
         raise BadInput(f"invalid {what}: {where}: {first['msg']}") from None
     return value.model_dump(mode="json", exclude_unset=exclude_unset)
-
-
-def path_inside_data(value: str | None, what: str) -> str | None:
-    """Check a relative path an input names stays inside ``data/`` (for input validators)."""
-    if value and (value.startswith("/") or ".." in value.split("/")):
-        raise ValueError(f"{what} must be inside data/")
-    return value or None
 
 
 def samples_in(workflow_id: str) -> dict[str, Path]:

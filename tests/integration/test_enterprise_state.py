@@ -11,7 +11,7 @@ from langgraph.checkpoint.postgres import PostgresSaver
 from langgraph.types import Command
 
 from core.interrupts import response_for
-from core.registry import DATA_DIR
+from core.paths import DATA_DIR
 from core.workflows.enterprise_state import SPEC, build_graph
 from core.workflows.enterprise_state.rules import integrity_valid
 from tests.fixtures.tables import tips_folders

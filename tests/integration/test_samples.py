@@ -10,7 +10,8 @@ import pytest
 
 from core import checkpoints, runs
 from core.errors import BadInput
-from core.registry import DATA_DIR, get_workflow
+from core.paths import DATA_DIR
+from core.registry import get_workflow
 
 SAMPLES = sorted((DATA_DIR / "samples").glob("*/*.json"))
 

@@ -64,3 +64,13 @@ def test_the_worker_is_on_top() -> None:
     assert [m for m, deps in graph.items() if "worker" in deps] == ["cli"]
     assert "runner" not in graph["runs"] and "worker" not in graph["runner"]
     assert graph["queue"] == set()  # the enqueue side needs nothing of core
+
+
+def test_workflows_take_their_data_paths_from_a_low_module() -> None:
+    """Only a workflow's ``__init__`` (its spec) imports the registry; data paths come from ``core.paths``."""
+    offenders = [
+        str(path.relative_to(CORE))
+        for path in sorted((CORE / "workflows").rglob("*.py"))
+        if path.name != "__init__.py" and "registry" in _core_imports(path)
+    ]
+    assert offenders == []

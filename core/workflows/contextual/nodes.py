@@ -17,7 +17,7 @@ from typing import Any
 from langgraph.graph import END
 
 from core.events import emit
-from core.registry import DATA_DIR
+from core.paths import DATA_DIR
 from core.routing import Decision, RoutingContext, explain, load_config
 from core.workflows.contextual import analysis
 from core.workflows.contextual.state import ContextualState

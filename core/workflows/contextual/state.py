@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal, TypedDict
 from langgraph.managed import RemainingSteps
 from pydantic import BaseModel, Field, field_validator
 
-from core.registry import path_inside_data
+from core.paths import path_inside_data
 from core.routing import checked_overrides
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from core.registry import DATA_DIR
+from core.paths import DATA_DIR
 
 REALTIME_WINDOW_ROWS = 200
 STREAM_CHUNK_ROWS = 500

@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.registry import DATA_DIR
+from core.paths import data_path
 
-DATASETS_DIR = DATA_DIR / "datasets"
-GENERATED_DIR = DATA_DIR / "generated"
+DATASETS_DIR = data_path("datasets")
+GENERATED_DIR = data_path("generated")
 
 
 @dataclass(frozen=True)
