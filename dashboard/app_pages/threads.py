@@ -105,7 +105,7 @@ if not thread_id:
 st.query_params["thread"] = thread_id
 
 st.divider()
-st.subheader(f"Thread {thread_id}")
+st.subheader(f"Thread {ui.md_escape(thread_id)}")
 try:
     state = services.thread_state(thread_id)
     history = services.thread_history(thread_id)

@@ -202,7 +202,7 @@ def test_threads_page_reads_and_attaches_a_plain_programs_thread(examples_db) ->
     at = open_app("threads", thread=thread_id)
     assert not at.exception
     page = texts(at)
-    assert f"Thread {thread_id}" in [s.value for s in at.subheader][0]
+    assert f"Thread {md_escape(thread_id)}" in [s.value for s in at.subheader][0]
     assert md_escape("Send this email to cfo@example.com?") in page
     assert "Agent Inbox request" in page
     assert {m.label: m.value for m in at.metric}["next"] == "review"
