@@ -502,18 +502,46 @@ def cancel(run_id: str, *, actor: str, reason: str | None = None) -> Run:
 
 
 def _fork(graph: Any, target: dict[str, Any], run: Run, source: str | None) -> dict[str, Any]:
-    """Write a fork checkpoint as a child of ``target``; returns its config.
+    """Write a fork of ``target``; returns its config.
+
+    LangGraph's ``as_node="__copy__"`` (``bulk_update_state``) stores a copy
+    of the checkpoint beside it (same parent, same values and channel
+    versions), so the next step schedules exactly the tasks ``target`` had
+    pending: its ``Send`` packets, ``Command`` targets, pending subgraphs and
+    interrupt gates. Nothing that finished before ``target`` runs again. A
+    plain ``update_state(target, None)`` would start a new step instead.
 
     The very first checkpoint of a thread (source "input") holds no values:
-    the input lives in its pending writes, which a fork does not carry. Forking
+    the input lives in its pending writes, which a copy does not carry. Forking
     there re-applies the run's input as the start node would, so the run
     starts over instead of continuing from an empty state.
     """
     if source != "input":
-        return graph.update_state(target, None)
+        return graph.update_state(target, None, as_node="__copy__")
     if not run.input:
         raise BadInput("the first checkpoint of this thread holds only an input the console never saw")
     return graph.update_state(target, run.input, as_node="__start__")
+
+
+def _at_breakpoint(graph: Any, fork: dict[str, Any]) -> bool:
+    """True when the fork sits at a static breakpoint (``interrupt_before`` / ``interrupt_after``).
+
+    Resuming with no input tells LangGraph the breakpoint was passed, so a
+    fork that sits at one is paused here instead of being continued.
+    """
+    before = graph.interrupt_before_nodes or ()
+    after = graph.interrupt_after_nodes or ()
+    if not before and not after:
+        return False
+    state = graph.get_state(fork)
+    if not state.next or any(t.interrupts for t in state.tasks):
+        return False
+    if before == "*" or set(state.next) & set(before):
+        return True
+    if not after or state.parent_config is None:
+        return False
+    ran = {t.name for t in graph.get_state(state.parent_config).tasks}
+    return after == "*" or bool(ran & set(after))
 
 
 def rollback(run_id: str, checkpoint_id: str, *, actor: str, reason: str | None = None) -> str:
@@ -548,15 +576,22 @@ def rollback(run_id: str, checkpoint_id: str, *, actor: str, reason: str | None 
         }
         fork = _fork(graph, target, run, found["source"])
         fork_id = fork["configurable"]["checkpoint_id"]
+        paused = _at_breakpoint(graph, fork)
         conn.execute(
             "UPDATE interrupts SET status = 'superseded' WHERE run_id = %s AND status = 'pending'",
             (run_id,),
         )
         conn.execute(
-            "UPDATE runs SET status = 'queued', finished_at = NULL, error = NULL,"
-            " updated_at = now() WHERE id = %s",
-            (run_id,),
+            "UPDATE runs SET status = %s, finished_at = NULL, error = NULL, updated_at = now() WHERE id = %s",
+            ("interrupted" if paused else "queued", run_id),
         )
+        if paused:
+            for p in pending_from_state(graph.get_state(fork, subgraphs=True)):
+                conn.execute(
+                    "INSERT INTO interrupts (run_id, interrupt_id, node, payload, checkpoint_id)"
+                    " VALUES (%s, %s, %s, %s, %s)",
+                    (run_id, p["interrupt_id"], p.get("node"), Jsonb(to_jsonable(p["payload"])), fork_id),
+                )
         _audit(
             conn,
             actor,
@@ -568,9 +603,11 @@ def rollback(run_id: str, checkpoint_id: str, *, actor: str, reason: str | None 
                 "fork_checkpoint_id": fork_id,
                 "from_status": run.status.value,
                 "thread_id": run.thread_id,
+                "paused_at_breakpoint": paused,
             },
         )
-        queue.enqueue(run_id, {"kind": "continue"}, connection=conn)
+        if not paused:
+            queue.enqueue(run_id, {"kind": "continue"}, connection=conn)
     return fork_id
 
 
