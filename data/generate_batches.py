@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.workflows.parallel_sync.datasets import CATALOGUE, Defects, ensure_generated  # noqa: E402
+from core.workflows.common.datasets import CATALOGUE, Defects, ensure_generated  # noqa: E402
 
 DEFAULT_SAMPLE = (
     Path(__file__).resolve().parent / "samples" / "parallel_sync" / "05_fifty_branches_generated.json"

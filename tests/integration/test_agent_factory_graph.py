@@ -7,7 +7,8 @@ from typing import Any
 
 from langgraph.checkpoint.postgres import PostgresSaver
 
-from core.workflows.agent_factory import SPEC, repository
+from core.workflows.agent_factory import SPEC
+from core.workflows.common import agent_outcomes
 
 
 def run(pool, raw: dict[str, Any], thread_id: str | None = None) -> dict[str, Any]:
@@ -52,7 +53,7 @@ def test_failures_release_resources_and_teach_the_templates(pool) -> None:
     assert "data_validation_specialist:req-census-check" not in first["resource_pool"]["allocations"]
     failed = [r for r in first["agent_results"].values() if r["status"] == "failed"]
     assert [r["batch_id"] for r in failed] == ["tips-rollup"]
-    assert repository.load_stats()["data_aggregation_specialist"]["success_rate"] == 0.5
+    assert agent_outcomes.load_stats()["data_aggregation_specialist"]["success_rate"] == 0.5
     second = run(pool, raw)
     chosen = next(a for a in second["dynamic_agents"] if a["batch_id"] == "tips-rollup")
     # 0.4·1 + 0.4·0.5 + 0.2·e loses to the transformation specialist's 0.4·0.5 + 0.4·1 + 0.2·e.
@@ -60,9 +61,9 @@ def test_failures_release_resources_and_teach_the_templates(pool) -> None:
 
 
 def test_re_executed_agent_counts_once(pool) -> None:
-    assert repository.record_outcome("run-1", "a:1", "quality_monitor", True, workflow_id="t")
-    assert not repository.record_outcome("run-1", "a:1", "quality_monitor", True, workflow_id="t")
-    assert repository.load_stats()["quality_monitor"]["attempts"] == 1
+    assert agent_outcomes.record_outcome("run-1", "a:1", "quality_monitor", True, workflow_id="t")
+    assert not agent_outcomes.record_outcome("run-1", "a:1", "quality_monitor", True, workflow_id="t")
+    assert agent_outcomes.load_stats()["quality_monitor"]["attempts"] == 1
 
 
 def test_small_pool_records_unavailable_resources(pool) -> None:

@@ -11,7 +11,7 @@ from langgraph.checkpoint.postgres import PostgresSaver
 from langgraph.types import Command
 
 from core.interrupts import response_for
-from core.workflows.agent_factory import repository
+from core.workflows.common import agent_outcomes
 from core.workflows.parallel_sync import SPEC, live
 
 
@@ -59,7 +59,7 @@ def test_default_batch_runs_through_both_interrupts(pool) -> None:
     assert state["final_report"]["total_rows"] == 1461 + 1704 + 105 + 1704 + 244
     progress = {p["name"]: p for p in live.sync_progress_from_events(events)}
     assert progress["merge"]["progress"] == 1.0 and progress["merge"]["status"] == "completed"
-    stats = repository.load_stats()
+    stats = agent_outcomes.load_stats()
     assert sum(s["attempts"] for s in stats.values()) == 5
 
 
@@ -122,14 +122,14 @@ def test_agent_success_rates_learn_across_runs(pool) -> None:
     assert first_state["completed_processing_branches"]["stocks-realtime"]["agent_type"] == (
         "data_transformation_specialist"
     )
-    learned = repository.load_stats()["data_transformation_specialist"]
+    learned = agent_outcomes.load_stats()["data_transformation_specialist"]
     assert (learned["attempts"], learned["successes"], learned["success_rate"]) == (1, 0, 0.5)
     second_state, _, _ = drive(pool, raw)
     # 0.4·(1/2) + 0.4·0.5 + 0.2·0.375 = 0.475 now loses to the generalist's
     # 0.4·(1/5) + 0.4·1 + 0.2·0.1875 = 0.5175: the failure changed the choice.
     second = second_state["completed_processing_branches"]["stocks-realtime"]
     assert second["agent_type"] == "generalist_data_engineer"
-    stats = repository.load_stats()
+    stats = agent_outcomes.load_stats()
     assert stats["generalist_data_engineer"]["attempts"] == 1
     assert stats["data_transformation_specialist"]["attempts"] == 1
 

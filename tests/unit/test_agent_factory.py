@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.workflows.agent_factory import rules
-from core.workflows.agent_factory.rules import Capability as C
+from core.workflows.common import agents as rules
+from core.workflows.common.agents import Capability as C
 
 
 def test_candidates_are_the_intersection() -> None:

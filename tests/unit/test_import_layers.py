@@ -74,3 +74,18 @@ def test_workflows_take_their_data_paths_from_a_low_module() -> None:
         if path.name != "__init__.py" and "registry" in _core_imports(path)
     ]
     assert offenders == []
+
+
+def test_workflows_do_not_import_each_other() -> None:
+    """What two workflows share lives in ``core.workflows.common``, never in one of them."""
+    offenders = []
+    for path in sorted((CORE / "workflows").rglob("*.py")):
+        own = path.relative_to(CORE / "workflows").parts[0]
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            names += [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            for name in names:
+                parts = name.split(".")
+                if parts[:2] == ["core", "workflows"] and len(parts) > 2 and parts[2] not in (own, "common"):
+                    offenders.append(f"{path.relative_to(CORE)} imports {name}")
+    assert offenders == []

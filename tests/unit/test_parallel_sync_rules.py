@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.workflows.parallel_sync import live, rules, work
-from core.workflows.parallel_sync.datasets import CATALOGUE, Defects, generate_table, read_shipped
+from core.workflows.common import measures, work
+from core.workflows.common.datasets import CATALOGUE, Defects, generate_table, read_shipped
+from core.workflows.parallel_sync import live, rules
 
 
 @pytest.mark.parametrize(
@@ -164,8 +165,8 @@ def test_retry_nothing_to_do() -> None:
 
 
 def test_quality_score_by_hand() -> None:
-    assert rules.quality_score(1, 1, 1) == 1.0
-    assert rules.quality_score(0.9, 0.5, 0.8) == pytest.approx(0.36 + 0.15 + 0.24)
+    assert measures.quality_score(1, 1, 1) == 1.0
+    assert measures.quality_score(0.9, 0.5, 0.8) == pytest.approx(0.36 + 0.15 + 0.24)
 
 
 def test_profile_sees_injected_defects() -> None:

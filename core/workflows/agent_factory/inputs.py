@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from core.workflows.agent_factory.rules import Capability
-from core.workflows.parallel_sync.datasets import CATALOGUE
+from core.workflows.common.agents import Capability
+from core.workflows.common.datasets import CATALOGUE
 
 DatasetName = Literal[tuple(CATALOGUE)]  # type: ignore[valid-type]
 

@@ -10,9 +10,9 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.types import Send
 
 from core.events import emit
-from core.workflows.agent_factory import repository, rules
 from core.workflows.agent_factory.state import AgentFactoryState, AgentTask
-from core.workflows.parallel_sync import datasets, work
+from core.workflows.common import agent_outcomes, datasets, work
+from core.workflows.common import agents as agent_rules
 
 WORKFLOW_ID = "agent_factory"
 
@@ -36,7 +36,7 @@ def _run_id(config: RunnableConfig) -> str:
 
 def analyze_requirements(state: AgentFactoryState) -> dict[str, Any]:
     """Read the batch queue into agent requirements (the seed's rules)."""
-    requirements, skipped = rules.analyze_requirements(state["data_batch_queue"])
+    requirements, skipped = agent_rules.analyze_requirements(state["data_batch_queue"])
     return {
         "requirements": requirements,
         "skipped": skipped,
@@ -54,8 +54,8 @@ def analyze_requirements(state: AgentFactoryState) -> dict[str, Any]:
 
 def generate_agents(state: AgentFactoryState) -> dict[str, Any]:
     """Generate, score and set up one agent per requirement; failures are recorded."""
-    stats = repository.load_stats()
-    pool = rules.ResourcePool(
+    stats = agent_outcomes.load_stats()
+    pool = agent_rules.ResourcePool(
         {"cpu": state.get("pool_cpu", 8.0), "memory_mb": state.get("pool_memory_mb", 8192.0)}
     )
     fail_creation = set(state.get("fail_creation") or [])
@@ -65,15 +65,17 @@ def generate_agents(state: AgentFactoryState) -> dict[str, Any]:
     for requirement in state.get("requirements", []):
         agent_id = None
         try:
-            best, _ = rules.select_agent_type(
+            best, _ = agent_rules.select_agent_type(
                 requirement["capabilities_needed"],
-                rules.estimate_resources(requirement.get("rows", 0)),
+                agent_rules.estimate_resources(requirement.get("rows", 0)),
                 stats,
             )
             agent_id = f"{best}:{requirement['id']}"
-            spec = rules.generate_agent(requirement, stats, agent_id=agent_id, now=now)
-            agent = rules.instantiate_agent(spec, pool, fail=requirement.get("batch_id") in fail_creation)
-        except (rules.AgentFactoryError, ValueError) as exc:
+            spec = agent_rules.generate_agent(requirement, stats, agent_id=agent_id, now=now)
+            agent = agent_rules.instantiate_agent(
+                spec, pool, fail=requirement.get("batch_id") in fail_creation
+            )
+        except (agent_rules.AgentFactoryError, ValueError) as exc:
             reason = getattr(exc, "reason", "invalid_requirement")
             failures.append(
                 {
@@ -133,7 +135,7 @@ def generate_agents(state: AgentFactoryState) -> dict[str, Any]:
 
 
 def _is_coordinator(agent: dict[str, Any]) -> bool:
-    return (agent.get("capabilities") or [None])[0] == rules.Capability.PIPELINE_COORDINATION
+    return (agent.get("capabilities") or [None])[0] == agent_rules.Capability.PIPELINE_COORDINATION
 
 
 def coordinate_agents(state: AgentFactoryState, config: RunnableConfig) -> dict[str, Any]:
@@ -158,7 +160,7 @@ def coordinate_agents(state: AgentFactoryState, config: RunnableConfig) -> dict[
     rows = {
         a["agent_id"]: datasets.row_count(items[a["batch_id"]]) for a in specialists if a["batch_id"] in items
     }
-    plan = rules.coordination_plan(specialists, rows)
+    plan = agent_rules.coordination_plan(specialists, rows)
     elapsed = round(time.perf_counter() - started, 6)
     result = {
         "agent_type": coordinator["agent_type"],
@@ -175,7 +177,7 @@ def coordinate_agents(state: AgentFactoryState, config: RunnableConfig) -> dict[
         "started_at": started_at,
         "finished_at": _now(),
     }
-    repository.record_outcome(
+    agent_outcomes.record_outcome(
         _run_id(config),
         coordinator["agent_id"],
         coordinator["agent_type"],
@@ -267,7 +269,7 @@ def run_agent(task: AgentTask, config: RunnableConfig) -> dict[str, Any]:
         "started_at": started_at,
         "finished_at": _now(),
     }
-    repository.record_outcome(
+    agent_outcomes.record_outcome(
         _run_id(config),
         agent["agent_id"],
         agent["agent_type"],
@@ -289,12 +291,12 @@ def run_agent(task: AgentTask, config: RunnableConfig) -> dict[str, Any]:
 
 def report(state: AgentFactoryState) -> dict[str, Any]:
     """Release every agent's resources and report what was created, what worked, what was learned."""
-    pool = rules.ResourcePool.from_dict(state.get("resource_pool") or {"capacity": {}})
+    pool = agent_rules.ResourcePool.from_dict(state.get("resource_pool") or {"capacity": {}})
     peak = pool.utilisation()
     for agent in state.get("dynamic_agents", []):
         pool.release(agent["agent_id"])
     results = state.get("agent_results") or {}
-    stats = repository.load_stats()
+    stats = agent_outcomes.load_stats()
     summary = {
         "requirements": len(state.get("requirements", [])),
         "skipped_batches": len(state.get("skipped", [])),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import operator
 from typing import Annotated, Any, TypedDict
 
-from core.workflows.parallel_sync.state import merge_dicts
+from core.workflows.common.reducers import merge_dicts
 
 
 class AgentFactoryState(TypedDict, total=False):

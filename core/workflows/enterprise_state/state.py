@@ -10,13 +10,9 @@ from pydantic import BaseModel, Field, field_validator
 
 from core.paths import path_inside_data
 from core.routing import checked_overrides
+from core.workflows.common.reducers import merge_dicts
 
 WORKER_KINDS = ("streaming", "batch", "realtime", "transformation")
-
-
-def merge_dicts(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:
-    """Reducer: parallel workers each add their own keys."""
-    return {**(left or {}), **(right or {})}
 
 
 class EnterpriseState(TypedDict, total=False):

@@ -6,12 +6,9 @@ from typing import Annotated, Any, Literal, TypedDict
 
 from pydantic import BaseModel, Field
 
+from core.workflows.common.reducers import merge_dicts
+
 Source = Literal["weather", "files", "database"]
-
-
-def merge_dicts(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:
-    """Reducer: parallel processors each add their own key."""
-    return {**(left or {}), **(right or {})}
 
 
 def add_unique(left: list[str] | None, right: list[str] | None) -> list[str]:

@@ -18,15 +18,15 @@ from langgraph.types import Send
 
 from core.events import emit
 from core.interrupts import ask_operator
-from core.workflows.agent_factory import repository
-from core.workflows.agent_factory.rules import (
+from core.workflows.common import agent_outcomes, datasets, measures, work
+from core.workflows.common.agents import (
     BRANCH_CAPABILITIES,
     AgentFactoryError,
     ResourcePool,
     ResourceUnavailableError,
     generate_agent,
 )
-from core.workflows.parallel_sync import datasets, rules, work
+from core.workflows.parallel_sync import rules
 from core.workflows.parallel_sync.state import BranchTask, ParallelSyncState
 
 WORKFLOW_ID = "parallel_sync"
@@ -114,7 +114,7 @@ def _cluster_resources(state: ParallelSyncState) -> dict[str, Any]:
     measured = cpu is None
     if measured:
         try:
-            cpu = rules.clamp01(1 - os.getloadavg()[0] / (os.cpu_count() or 1))
+            cpu = measures.clamp01(1 - os.getloadavg()[0] / (os.cpu_count() or 1))
         except OSError:
             cpu = 0.5
     return {"cluster_cpu": round(float(cpu), 4), "max_concurrent_workers": int(workers), "measured": measured}
@@ -192,7 +192,7 @@ def _staff(
     """Generate an agent for each dispatched branch; returns agents and staffing failures."""
     if not state.get("staff_with_agents", True):
         return {}, {}
-    stats = repository.load_stats()
+    stats = agent_outcomes.load_stats()
     pool = ResourcePool(
         {"cpu": state.get("agent_pool_cpu", 16.0), "memory_mb": state.get("agent_pool_memory_mb", 16384.0)}
     )
@@ -394,7 +394,7 @@ def make_branch(node: str):
             ],
         }
         if agent:
-            repository.record_outcome(
+            agent_outcomes.record_outcome(
                 run_id,
                 agent["agent_id"],
                 agent["agent_type"],
@@ -753,7 +753,7 @@ def final_integrator(state: ParallelSyncState, config: RunnableConfig) -> dict[s
         "total_rows": rows,
         "processing_seconds": round(wall, 4),
         "branch_seconds": round(float(ok["execution_time"].sum()) if len(ok) else 0.0, 4),
-        "throughput_rows_per_s": round(rules.throughput(rows, wall), 2),
+        "throughput_rows_per_s": round(measures.throughput(rows, wall), 2),
         "cpu_seconds": round(float(ok["cpu_seconds"].sum()) if len(ok) else 0.0, 4),
         "overall_quality": (state.get("integration_result") or {})
         .get("integration_metadata", {})

@@ -13,6 +13,8 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from core.workflows.common.measures import clamp01
+
 # --- Mode selection -----------------------------------------------------------------
 
 PARALLEL_COMPLEXITY = 0.8
@@ -33,12 +35,6 @@ TIME_WEIGHT = 0.3
 TIME_SCALE_SECONDS = 60.0
 DEFAULT_QUALITY = 0.5  # the seed's fallback when a branch reported no quality
 
-# --- Quality score of a table ----------------------------------------------------------
-
-COMPLETENESS_WEIGHT = 0.4
-CONFORMANCE_WEIGHT = 0.3
-UNIQUENESS_WEIGHT = 0.3
-
 # --- Quality validator ---------------------------------------------------------------------
 
 QUALITY_THRESHOLD = 0.8
@@ -52,13 +48,6 @@ BRANCH_NODES: tuple[str, ...] = (
     "data_aggregation_branch_primary",
     "data_quality_branch_secondary",
 )
-
-
-def clamp01(value: float) -> float:
-    """Keep a score inside [0, 1] (NaN counts as 0)."""
-    if value != value:  # NaN
-        return 0.0
-    return max(0.0, min(1.0, float(value)))
 
 
 def batch_complexity(items: Sequence[Mapping[str, Any]]) -> dict[str, float]:
@@ -228,20 +217,6 @@ def merge_branches(branches: Mapping[str, Mapping[str, Any]], active: Iterable[s
     }
 
 
-def quality_score(completeness: float, conformance: float, uniqueness: float) -> float:
-    """0.4·completeness + 0.3·schema conformance + 0.3·uniqueness, each in [0, 1].
-
-    Completeness is 1 − null cells / cells, conformance the share of expected
-    columns present with the expected kind, uniqueness 1 − duplicate rows / rows.
-    """
-    return round(
-        COMPLETENESS_WEIGHT * clamp01(completeness)
-        + CONFORMANCE_WEIGHT * clamp01(conformance)
-        + UNIQUENESS_WEIGHT * clamp01(uniqueness),
-        6,
-    )
-
-
 def validation_route(
     quality: float,
     success_rate: float,
@@ -293,8 +268,3 @@ def retry_plan(
     if not rerun and not remediate:
         return {"action": "nothing_to_retry", "rerun": [], "remediate": [], "attempt": attempt}
     return {"action": "retry", "rerun": rerun, "remediate": remediate, "attempt": attempt + 1}
-
-
-def throughput(rows: int, seconds: float) -> float:
-    """Rows per second (0 for an instant or empty run, as the seed does)."""
-    return rows / seconds if seconds > 0 else 0.0

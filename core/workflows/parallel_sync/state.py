@@ -5,10 +5,7 @@ from __future__ import annotations
 import operator
 from typing import Annotated, Any, TypedDict
 
-
-def merge_dicts(left: dict | None, right: dict | None) -> dict:
-    """Merge branch results by key; the later value wins (a retry replaces an attempt)."""
-    return {**(left or {}), **(right or {})}
+from core.workflows.common.reducers import merge_dicts
 
 
 class ParallelSyncState(TypedDict, total=False):

@@ -7,14 +7,11 @@ from typing import Annotated, Any, Literal, TypedDict
 
 from pydantic import BaseModel, Field
 
+from core.workflows.common.reducers import merge_dicts
+
 Step = Literal[
     "create_user_account", "charge_payment", "send_notification", "update_inventory", "create_shipping_label"
 ]
-
-
-def merge_dicts(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:
-    """Reducer: later values win per key."""
-    return {**(left or {}), **(right or {})}
 
 
 class SagaInput(BaseModel):

@@ -11,7 +11,7 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from core.db import get_pool
-from core.workflows.agent_factory.rules import learned_success_rate
+from core.workflows.common.agents import learned_success_rate
 
 _INSERT_OUTCOME = """
 INSERT INTO lgops_demo.agent_template_outcomes (run_id, agent_id, agent_type, workflow_id, succeeded, details)

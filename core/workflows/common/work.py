@@ -17,8 +17,8 @@ from typing import Any
 
 import pandas as pd
 
-from core.workflows.parallel_sync import rules
-from core.workflows.parallel_sync.datasets import Dataset, dataset, source_path
+from core.workflows.common import measures
+from core.workflows.common.datasets import Dataset, dataset, source_path
 
 CHUNK_ROWS = 5_000
 MISSING_MARKERS = ("unknown",)
@@ -108,7 +108,7 @@ def profile(table: pd.DataFrame, spec: Dataset) -> dict[str, Any]:
         "completeness": round(completeness, 6),
         "schema_conformance": round(conformance, 6),
         "uniqueness": round(uniqueness, 6),
-        "quality_score": rules.quality_score(completeness, conformance, uniqueness),
+        "quality_score": measures.quality_score(completeness, conformance, uniqueness),
     }
 
 
@@ -318,7 +318,7 @@ def measured(node: str, item: dict, deadline: Deadline) -> dict[str, Any]:
     result.update(
         execution_time=round(elapsed, 6),
         cpu_seconds=round(cpu, 6),
-        cluster_utilization=round(rules.clamp01(cpu / elapsed) if elapsed > 0 else 0.0, 4),
-        throughput=round(rules.throughput(result["rows"], elapsed), 2),
+        cluster_utilization=round(measures.clamp01(cpu / elapsed) if elapsed > 0 else 0.0, 4),
+        throughput=round(measures.throughput(result["rows"], elapsed), 2),
     )
     return result

@@ -5,7 +5,7 @@ the candidates for a task are the templates covering *every* required
 capability (set intersection); the best scores
 ``0.4·(required / template capabilities) + 0.4·success_rate + 0.2·resource_efficiency``.
 Agents reserve resources from a pool and give them back when they finish or
-fail. Success rates are learned from real outcomes (see ``repository.py``);
+fail. Success rates are learned from real outcomes (see ``agent_outcomes.py``);
 this module only turns counts into rates.
 """
 

@@ -1,0 +1,8 @@
+"""What several built-in workflows share, so that no workflow imports another.
+
+``datasets`` and ``work`` (the real table work a branch or an agent does),
+``measures`` (its quality and speed figures), ``agents`` (capability templates,
+scoring, the resource pool) and ``agent_outcomes`` (their success rates learned
+in PostgreSQL), ``reducers`` (state reducers). Not a workflow: the registry
+never lists it.
+"""
