@@ -518,7 +518,7 @@ def _fork(graph: Any, target: dict[str, Any], run: Run, source: str | None) -> d
     """
     if source != "input":
         return graph.update_state(target, None, as_node="__copy__")
-    if not run.input:
+    if run.input is None:
         raise BadInput("the first checkpoint of this thread holds only an input the console never saw")
     return graph.update_state(target, run.input, as_node="__start__")
 
