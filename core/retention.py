@@ -52,6 +52,7 @@ from typing import Any
 from psycopg import Connection
 from psycopg.types.json import Jsonb
 
+from core.checkpointer import postgres_saver
 from core.db import get_pool
 
 log = logging.getLogger(__name__)
@@ -305,10 +306,12 @@ def relinks(rows: list[Mapping[str, Any]], kept: set[tuple[str, str]]) -> list[t
 
 
 def _head_values(conn: Connection, thread_id: str) -> Any:
-    """Channel values of the thread's latest root checkpoint (deserialised)."""
-    from langgraph.checkpoint.postgres import PostgresSaver
+    """Channel values of the thread's latest root checkpoint, read with the strict serializer.
 
-    tup = PostgresSaver(conn).get_tuple({"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}})
+    LangGraph's default serializer would import and call whatever a tampered
+    blob names; the strict one refuses every type outside its safe list.
+    """
+    tup = postgres_saver(conn).get_tuple({"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}})
     return tup.checkpoint.get("channel_values") if tup else None
 
 
