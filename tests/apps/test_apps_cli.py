@@ -67,10 +67,6 @@ def test_react_agent_static_breakpoint(console: Console):
     assert [m[0] for m in messages(shown)] == ["human", "ai"]  # the tool never ran on this line
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="for rollback: a fork at a static breakpoint's checkpoint runs past the breakpoint (findings.md)",
-)
 def test_rollback_to_a_static_breakpoint_pauses_there_again(console: Console):
     run = console.launch("react_agent", lc_input("what is the weather in sf"))
     assert console.decide(run["id"], "approve")["status"] == "succeeded"
