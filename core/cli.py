@@ -10,11 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import stat
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any, NoReturn
 
 from core.errors import BadInput, LgopsError
@@ -38,6 +39,29 @@ def _parse_json(text: str, what: str) -> Any:
         raise BadInput(
             f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
+    except RecursionError:
+        raise BadInput(f"{what} is nested too deeply") from None
+
+
+def _read_input_file(path: str, limit: int) -> str:
+    """The file's text, read at most ``limit`` + 1 bytes and only from a regular file.
+
+    Checking the size after a whole read would let ``/dev/zero`` fill memory,
+    and a FIFO would block the command forever.
+    """
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise BadInput(f"{path} is not a regular file")
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise BadInput(f"cannot read {path}: {exc.strerror}") from None
+    if len(data) > limit:
+        raise BadInput(f"{path} is larger than the input limit of {limit} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadInput(f"{path} is not UTF-8 text") from None
 
 
 def _actor() -> str:
@@ -98,10 +122,11 @@ def cmd_launch(args: argparse.Namespace) -> int:
     if args.input is not None:
         raw = _parse_json(args.input, "--input")
     elif args.input_file is not None:
-        try:
-            raw = _parse_json(Path(args.input_file).read_text(), str(args.input_file))
-        except OSError as exc:
-            raise BadInput(f"cannot read {args.input_file}: {exc.strerror}") from None
+        raw = _parse_json(_read_input_file(args.input_file, runs.MAX_INPUT_BYTES), str(args.input_file))
+    if raw is None and (args.input is not None or args.input_file is not None):
+        raise BadInput(
+            "the input is JSON null; give a JSON value, or leave --input out for the default sample"
+        )
     context = _parse_json(args.context, "--context") if args.context is not None else None
     config = _parse_json(args.config, "--config") if args.config is not None else None
     run = runs.launch(
