@@ -54,6 +54,7 @@ from langgraph.graph import StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, create_model
 
+from core import messages
 from core.errors import BadInput, NotFound
 from core.paths import DATA_DIR
 
@@ -140,6 +141,9 @@ class WorkflowSpec:
             from the graph's ``context_schema`` (None: the graph declares none).
         serde_types: ``(module, class)`` pairs the strict checkpoint serializer
             may rebuild for this workflow besides LangGraph's safe types.
+        message_keys: input keys holding chat messages (``add_messages`` or a
+            list of messages): launch input there takes every form LangGraph
+            accepts (:mod:`core.messages`).
     """
 
     id: str
@@ -183,6 +187,7 @@ class WorkflowSpec:
 
     context_model: type[BaseModel] | None = None
     serde_types: frozenset[tuple[str, str]] = frozenset()
+    message_keys: tuple[str, ...] = ()
 
     @property
     def default_sample(self) -> str | None:
@@ -216,8 +221,27 @@ class WorkflowSpec:
         return json.loads(self.samples[name].read_text())
 
     def validate_input(self, raw: Any) -> dict[str, Any]:
-        """Validate a launch input; returns the graph input or raises BadInput."""
-        return _validated(self.input_model, raw, f"input for {self.id}", self.exclude_unset)
+        """Validate a launch input; returns the graph input (JSON) or raises BadInput.
+
+        Message keys are converted first, as ``add_messages`` would convert
+        them, and stored in LangChain's message-dict form.
+        """
+        what = f"input for {self.id}"
+        if not self.message_keys or not isinstance(raw, dict):
+            return _validated(self.input_model, raw, what, self.exclude_unset)
+        try:
+            coerced = messages.coerce_input(raw, self.message_keys)
+        except messages.MessageInputError as exc:
+            raise BadInput(f"invalid {what}: {exc}") from None
+        value = _validated(self.input_model, coerced, what, self.exclude_unset)
+        for key in self.message_keys:
+            if key in raw:
+                value[key] = [messages.message_json(m) for m in coerced[key]]
+        return value
+
+    def graph_input(self, stored: Any) -> Any:
+        """A stored launch input as the graph receives it (message keys as message objects)."""
+        return messages.revive(stored, self.message_keys)
 
     def validate_context(self, raw: Any) -> dict[str, Any] | None:
         """Validate a launch context against the graph's ``context_schema``; None when not given.
@@ -301,13 +325,15 @@ def _field_type(tp: Any) -> Any:
     return tp
 
 
-def model_for_schema(schema: Any, model_name: str, doc: str, *, all_optional: bool) -> type[BaseModel]:
+def model_for_schema(
+    schema: Any, model_name: str, doc: str, *, all_optional: bool, free_keys: tuple[str, ...] = ()
+) -> type[BaseModel]:
     """A pydantic model validating JSON for a TypedDict, dataclass or pydantic schema.
 
     A pydantic schema is used as is. A TypedDict or dataclass becomes a model
-    with the same fields (types pydantic cannot handle accept any JSON);
-    unknown keys are refused. ``all_optional`` makes every key optional;
-    otherwise the schema's required keys stay required.
+    with the same fields (types pydantic cannot handle, and ``free_keys``,
+    accept any value); unknown keys are refused. ``all_optional`` makes every
+    key optional; otherwise the schema's required keys stay required.
     """
     if isinstance(schema, type) and issubclass(schema, BaseModel):
         return schema
@@ -334,7 +360,8 @@ def model_for_schema(schema: Any, model_name: str, doc: str, *, all_optional: bo
     for key, tp in hints.items():
         if key.startswith("_"):
             continue
-        fields[key] = (_field_type(tp), ... if key in required else defaults.get(key))
+        kind = Any if key in free_keys else _field_type(tp)
+        fields[key] = (kind, ... if key in required else defaults.get(key))
     return create_model(
         model_name,
         __config__=ConfigDict(extra="forbid", arbitrary_types_allowed=True),
@@ -352,7 +379,8 @@ def derive_input_model(builder: StateGraph, name: str) -> type[BaseModel]:
 
     When the input schema is the whole state (no separate ``input_schema``),
     every key is optional, as LangGraph itself accepts a partial state as
-    input; a dedicated input schema keeps its required keys.
+    input; a dedicated input schema keeps its required keys. Message keys
+    take any value here: :meth:`WorkflowSpec.validate_input` converts them.
     """
     schema = builder.input_schema
     return model_for_schema(
@@ -360,6 +388,7 @@ def derive_input_model(builder: StateGraph, name: str) -> type[BaseModel]:
         f"{_camel(name)}Input",
         f"Launch input of {name}, derived from the graph's input schema.",
         all_optional=schema is builder.state_schema,
+        free_keys=messages.message_keys(builder),
     )
 
 
@@ -471,6 +500,8 @@ def spec_from_object(
             changes["context_model"] = derive_context_model(builder, changes.get("id", obj.id))
         if not obj.serde_types:
             changes["serde_types"] = state_types(builder, config.entry)
+        if not obj.message_keys:
+            changes["message_keys"] = messages.message_keys(builder)
         spec = dataclasses.replace(obj, **changes)
         return spec if spec.source != "builtin" else dataclasses.replace(spec, source=config.entry)
     description = None
@@ -511,6 +542,7 @@ def spec_from_object(
         source=config.entry,
         context_model=derive_context_model(builder, workflow_id),
         serde_types=state_types(builder, config.entry),
+        message_keys=messages.message_keys(builder),
     )
     spec.compile()  # fails here, at registration, rather than in a worker
     return spec

@@ -298,7 +298,7 @@ async def _step(
     store = RecordingStore(own or resources.store, recorder.store_write)
     graph = graphs.for_step(spec, resources.pool, store)
     config = _run_config(spec, run)
-    state = await _stream_step(graph, config, run, command, recorder)
+    state = await _stream_step(graph, config, run, command, recorder, spec)
     if state is None:
         writer.put("cancelled", data={"worker": worker})
         await writer.aclose()
@@ -306,7 +306,9 @@ async def _step(
     return await _finish_step(run.id, state, writer)
 
 
-async def _step_input(graph: Any, config: dict, run: runs.Run, command: dict[str, Any]) -> Any:
+async def _step_input(
+    graph: Any, config: dict, run: runs.Run, command: dict[str, Any], spec: WorkflowSpec
+) -> Any:
     """What to feed the graph so the step continues from the latest checkpoint.
 
     A resume applies every decided interrupt still pending in the graph, not
@@ -316,7 +318,7 @@ async def _step_input(graph: Any, config: dict, run: runs.Run, command: dict[str
     """
     state = await graph.aget_state(config)
     if state.created_at is None:  # no checkpoint yet: a fresh start
-        return run.input
+        return spec.graph_input(run.input)
     if command.get("kind") == "resume":
         pending = [i.id for i in state.interrupts]
         decided = await asyncio.to_thread(runs.decided_responses, run.id, pending) if pending else {}
@@ -328,10 +330,10 @@ async def _step_input(graph: Any, config: dict, run: runs.Run, command: dict[str
 
 
 async def _stream_step(
-    graph: Any, config: dict, run: runs.Run, command: dict[str, Any], recorder: _Recorder
+    graph: Any, config: dict, run: runs.Run, command: dict[str, Any], recorder: _Recorder, spec: WorkflowSpec
 ) -> StateSnapshot | None:
     """Run the graph to its next stop, recording events; None when cancelled meanwhile."""
-    step_input = await _step_input(graph, config, run, command)
+    step_input = await _step_input(graph, config, run, command, spec)
     next_poll = time.monotonic() + CANCEL_POLL_SECONDS
     stream = graph.astream(
         step_input, config, context=run.context, stream_mode=["tasks", "custom"], subgraphs=True

@@ -33,7 +33,7 @@ from core.db import get_pool
 from core.errors import BadInput, Conflict, NotFound
 from core.interrupts import ACTIONS, allowed_actions, describe, pending_from_state, resume_value
 from core.jsonable import to_jsonable
-from core.registry import Priority, get_workflow
+from core.registry import Priority, WorkflowSpec, get_workflow
 
 
 class RunStatus(StrEnum):
@@ -501,7 +501,9 @@ def cancel(run_id: str, *, actor: str, reason: str | None = None) -> Run:
     return Run.from_row(row)
 
 
-def _fork(graph: Any, target: dict[str, Any], run: Run, source: str | None) -> dict[str, Any]:
+def _fork(
+    graph: Any, target: dict[str, Any], run: Run, source: str | None, spec: WorkflowSpec
+) -> dict[str, Any]:
     """Write a fork of ``target``; returns its config.
 
     LangGraph's ``as_node="__copy__"`` (``bulk_update_state``) stores a copy
@@ -520,7 +522,7 @@ def _fork(graph: Any, target: dict[str, Any], run: Run, source: str | None) -> d
         return graph.update_state(target, None, as_node="__copy__")
     if run.input is None:
         raise BadInput("the first checkpoint of this thread holds only an input the console never saw")
-    return graph.update_state(target, run.input, as_node="__start__")
+    return graph.update_state(target, spec.graph_input(run.input), as_node="__start__")
 
 
 def _at_breakpoint(graph: Any, fork: dict[str, Any]) -> bool:
@@ -570,11 +572,12 @@ def rollback(run_id: str, checkpoint_id: str, *, actor: str, reason: str | None 
         ).fetchone()
         if not found:
             raise NotFound(f"run {run_id} has no checkpoint {checkpoint_id}")
-        graph = graphs.on_connection(get_workflow(run.workflow_id), conn)
+        spec = get_workflow(run.workflow_id)
+        graph = graphs.on_connection(spec, conn)
         target = {
             "configurable": {"thread_id": run.thread_id, "checkpoint_ns": "", "checkpoint_id": checkpoint_id}
         }
-        fork = _fork(graph, target, run, found["source"])
+        fork = _fork(graph, target, run, found["source"], spec)
         fork_id = fork["configurable"]["checkpoint_id"]
         paused = _at_breakpoint(graph, fork)
         conn.execute(

@@ -29,8 +29,8 @@ def tool_calls(shown: dict) -> list[str]:
 
 
 def lc_input(text: str) -> dict:
-    """The user's first message in LangChain's message-dict form."""
-    return {"messages": [{"type": "human", "content": text}]}
+    """The user's first message as the LangGraph docs write it (a role/content dict)."""
+    return {"messages": [{"role": "user", "content": text}]}
 
 
 def checkpoint_where(console: Console, run_id: str, next_nodes: list[str]) -> str:
