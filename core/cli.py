@@ -154,6 +154,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     from core import checkpoints, runs
+    from core.messages import transcript
 
     run = runs.get_run(args.run_id)
     pending = runs.interrupts(run.id)
@@ -191,6 +192,9 @@ def cmd_show(args: argparse.Namespace) -> int:
         for p in pending:
             out.append(f"waiting at {p.node} ({p.interrupt_id}): {', '.join(p.actions)}")
         out.append(f"next: {', '.join(state.next) or '-'}")
+        for key, lines in transcript(state.values).items():
+            out.append(f"{key}:")
+            out += [f"  {line}" for line in lines]
         for e in timeline:
             ms = f"{e['duration_ms']:.0f} ms" if e["duration_ms"] is not None else ""
             out.append(f"  {e['at']:%H:%M:%S}  {e['kind']:<14} {e['node'] or '':<32} {ms}")

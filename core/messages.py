@@ -10,6 +10,10 @@ LangChain's own ``convert_to_messages`` (what ``add_messages`` runs), so a
 form LangGraph takes is never refused and one it cannot read is bad input,
 reported in one line, before anything is written.
 
+:func:`transcript` reads the messages of a state as a chat transcript (role,
+text, tool calls with their arguments, tool results), the one form ``show``
+and the run view print.
+
 The converted messages are stored in the run's input as JSON
 (:func:`message_json`, a form ``convert_to_messages`` reads back unchanged)
 and turned into message objects again when the input reaches the graph
@@ -20,8 +24,10 @@ no reducer.
 from __future__ import annotations
 
 import functools
+import json
 import typing
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.messages import (
@@ -170,3 +176,86 @@ def revive(graph_input: Any, keys: Sequence[str]) -> Any:
     if not keys or not isinstance(graph_input, Mapping):
         return graph_input
     return coerce_input(graph_input, [k for k in keys if isinstance(graph_input.get(k), list)])
+
+
+# ---------------------------------------------------------------- transcript
+
+MAX_TEXT = 4000
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A tool call an AI message asks for."""
+
+    name: str
+    args: Any
+    id: str | None
+
+    def __str__(self) -> str:
+        return f"{self.name}({json.dumps(self.args, ensure_ascii=False, default=str)})"
+
+
+@dataclass(frozen=True)
+class Line:
+    """One message of a transcript.
+
+    ``role`` is LangChain's message type (``human``, ``ai``, ``system``,
+    ``tool`` ...); ``name`` the sender's or the tool's name; for a tool
+    result ``tool_call_id`` names the call it answers and ``status`` is
+    ``error`` when the tool failed.
+    """
+
+    role: str
+    text: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    name: str | None = None
+    tool_call_id: str | None = None
+    status: str | None = None
+    id: str | None = None
+
+    def __str__(self) -> str:
+        """``role: text``, tool calls as ``→ name(args)``, a tool result as ``tool name: text``."""
+        who = f"{self.role} {self.name}" if self.name else self.role
+        if self.status == "error":
+            who += " [error]"
+        parts = [self.text.replace("\n", "\n    ")] if self.text else []
+        parts += [f"→ {call}" for call in self.tool_calls]
+        return f"{who}: {'  '.join(parts) if parts else '(empty)'}"
+
+
+def _text(message: BaseMessage) -> str:
+    """The message's text; non-text content blocks (images, files) are counted, not dropped silently."""
+    text = message.text
+    if isinstance(message.content, list):
+        others = [b for b in message.content if not isinstance(b, str) and (b or {}).get("type") != "text"]
+        if others:
+            text = f"{text} [{len(others)} non-text block(s)]".strip()
+    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "…"
+
+
+def line(message: BaseMessage) -> Line:
+    """One message as a transcript line."""
+    calls = tuple(
+        ToolCall(str(c.get("name")), c.get("args"), c.get("id"))
+        for c in getattr(message, "tool_calls", None) or ()
+    )
+    return Line(
+        role=message.type,
+        text=_text(message),
+        tool_calls=calls,
+        name=message.name,
+        tool_call_id=getattr(message, "tool_call_id", None),
+        status=getattr(message, "status", None),
+        id=message.id,
+    )
+
+
+def transcript(values: Any) -> dict[str, list[Line]]:
+    """Every list of messages in a state, by key, as transcript lines (empty when there is none)."""
+    if not isinstance(values, Mapping):
+        return {}
+    return {
+        str(key): [line(m) for m in value]
+        for key, value in values.items()
+        if isinstance(value, list) and value and all(isinstance(m, BaseMessage) for m in value)
+    }

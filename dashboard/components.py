@@ -705,3 +705,31 @@ def viability_frame(explanation: Mapping[str, Any]) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------ chat transcript
+
+CHAT_AVATARS = {
+    "human": "user",
+    "ai": "assistant",
+    "system": ":material/settings:",
+    "tool": ":material/build:",
+}
+
+
+def render_transcript(lines: Iterable[Any]) -> None:
+    """Messages as a chat: who, the text (plain, never markdown from the model), tool calls with args."""
+    for line in lines:
+        avatar = CHAT_AVATARS.get(line.role, ":material/chat:")
+        with st.chat_message("user" if line.role == "human" else "assistant", avatar=avatar):
+            who = line.role + (f" · {line.name}" if line.name else "")
+            if line.status == "error":
+                who += " · error"
+            st.caption(who)
+            if line.text:
+                st.markdown(md_escape(line.text))
+            for call in line.tool_calls:
+                st.markdown(f":material/build: {md_code(call.name)}")
+                st.json(call.args, expanded=True)
+            if not line.text and not line.tool_calls:
+                st.caption("(empty)")

@@ -18,7 +18,7 @@ from typing import Any
 
 import streamlit as st
 
-from core import auth, checkpoints, db, health, interrupts, registry, retention, routing, runs
+from core import auth, checkpoints, db, health, interrupts, messages, registry, retention, routing, runs
 from core.config import load_settings
 from core.errors import BadInput, Conflict, DatabaseUnavailable, Forbidden, LgopsError, NotFound
 from core.jsonable import to_jsonable
@@ -234,6 +234,11 @@ def validate_context(workflow_id: str, raw: Any) -> dict[str, Any] | None:
 def jsonable(value: Any) -> Any:
     """The JSON form core stores and prints (messages as LangChain dicts, models as JSON)."""
     return to_jsonable(value)
+
+
+def transcript(values: Any) -> dict[str, list[messages.Line]]:
+    """The state's message lists as chat transcripts (role, text, tool calls, tool results), by key."""
+    return messages.transcript(values)
 
 
 # ------------------------------------------------------------------ actions

@@ -179,9 +179,19 @@ def _live(run_id: str, drawn: tuple[Any, ...]) -> None:
         shape = None
         ui.render_error(exc, "Cannot draw the graph: ")
 
-    overview, branches_tab, timeline_tab, state_tab, store_tab = st.tabs(
-        ["Graph & sync points", "Branches", "Timeline", "State", "Store"], key="run_detail_tab"
-    )
+    values: dict[str, Any] = {}
+    state_error: Exception | None = None
+    try:
+        values = services.current_state(run.id).values
+    except Exception as exc:  # noqa: BLE001 - state of an unloadable workflow
+        state_error = exc
+    chats = services.transcript(values)
+    names = ["Graph & sync points", "Branches", "Timeline", "State", "Store"]
+    tabs = st.tabs(["Messages", *names] if chats else names, key="run_detail_tab")
+    if chats:
+        with tabs[0]:
+            _messages(chats)
+    overview, branches_tab, timeline_tab, state_tab, store_tab = tabs[-5:]
     with overview:
         points = services.sync_progress(run.workflow_id, events)
         if points:
@@ -190,12 +200,9 @@ def _live(run_id: str, drawn: tuple[Any, ...]) -> None:
         st.subheader("Graph")
         if shape:
             ui.render_graph(shape, states, branches)
-    values: dict[str, Any] = {}
-    try:
-        values = services.current_state(run.id).values
-    except Exception as exc:  # noqa: BLE001 - state of an unloadable workflow
+    if state_error is not None:
         with state_tab:
-            ui.render_error(exc, "Cannot read the state: ")
+            ui.render_error(state_error, "Cannot read the state: ")
     with branches_tab:
         st.subheader("Branch performance")
         ui.render_branch_charts(ui.branch_frame(events))
@@ -242,6 +249,13 @@ def _live(run_id: str, drawn: tuple[Any, ...]) -> None:
             ui.render_json("Sync metrics", values.get("sync_metrics"))
         if values.get("final_report"):
             ui.render_json("Final report", values.get("final_report"), expanded=True)
+
+
+def _messages(chats: dict[str, list[Any]]) -> None:
+    """The state's messages as a chat transcript (one per message key)."""
+    for key, lines in chats.items():
+        st.subheader(f"Messages ({len(lines)})" if len(chats) == 1 else f"{key} ({len(lines)})")
+        ui.render_transcript(lines)
 
 
 def _store_items(run_id: str) -> None:

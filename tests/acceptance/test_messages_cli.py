@@ -73,3 +73,25 @@ def test_bad_messages_exit_2_in_one_line_and_write_nothing(env, db_url):
     with psycopg.connect(db_url) as conn:
         assert conn.execute("SELECT count(*) FROM runs").fetchone()[0] == 0
         assert conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] == 0
+
+
+def test_show_prints_the_transcript_and_json_has_langchain_message_dicts(env, chat_worker):
+    run = _launch(env, {"messages": [{"role": "user", "content": "weather in sf"}]})
+    result = run_cli(env, "show", run["id"])
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    start = lines.index("messages:")
+    assert lines[start + 1 : start + 5] == [
+        "  human: weather in sf",
+        '  ai: → lookup({"query": "weather in sf"})',
+        "  tool lookup: found weather in sf",
+        "  ai: answer: found weather in sf",
+    ]
+    shown = _json(run_cli(env, "--json", "show", run["id"]))
+    human, call, tool, answer = shown["state"]["values"]["messages"]
+    assert human["type"] == "human" and human["content"] == "weather in sf" and human["id"]
+    assert call["tool_calls"] == [
+        {"name": "lookup", "args": {"query": "weather in sf"}, "id": "call_1", "type": "tool_call"}
+    ]
+    assert tool["type"] == "tool" and tool["tool_call_id"] == "call_1" and tool["name"] == "lookup"
+    assert answer == {**answer, "type": "ai", "content": "answer: found weather in sf", "tool_calls": []}
