@@ -47,6 +47,7 @@ ACTION_ROLES: dict[str, Role] = {
     "cancel": Role.OPERATOR,
     "decide": Role.APPROVER,
     "rollback": Role.ADMIN,
+    "detach": Role.ADMIN,
     "prune": Role.ADMIN,
     "set_role": Role.ADMIN,
 }

@@ -314,6 +314,18 @@ def cmd_attach(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_detach(args: argparse.Namespace) -> int:
+    from core import runs
+
+    thread_id = runs.detach(args.run_id, actor=_actor(), reason=args.reason)
+    _emit(
+        args,
+        {"run_id": args.run_id, "thread_id": thread_id, "detached": True},
+        lambda: f"detached {args.run_id}; thread {thread_id} kept",
+    )
+    return 0
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -510,6 +522,12 @@ def configure_threads_parser(sub: argparse._SubParsersAction) -> None:
     a.add_argument("workflow_id")
     a.add_argument("--reason")
     a.set_defaults(func=cmd_attach)
+    d = sub.add_parser(
+        "detach", help="forget an attached run (its events and interrupts); the thread itself is kept"
+    )
+    d.add_argument("run_id")
+    d.add_argument("--reason")
+    d.set_defaults(func=cmd_detach)
 
 
 def _days(text: str) -> float:

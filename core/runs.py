@@ -641,6 +641,7 @@ def attach(thread_id: str, workflow_id: str, *, actor: str, reason: str | None =
         if not exists:
             raise NotFound(f"no thread {thread_id!r} in the checkpoint tables")
         graph = graphs.on_connection(spec, conn)
+        _check_thread_fits(conn, graph, thread_id, spec.id)
         state = graph.get_state({"configurable": {"thread_id": thread_id}}, subgraphs=True)
         pending = pending_from_state(state)
         status = RunStatus.INTERRUPTED if pending else RunStatus.SUCCEEDED
@@ -671,6 +672,81 @@ def attach(thread_id: str, workflow_id: str, *, actor: str, reason: str | None =
             details={"thread_id": thread_id, "workflow_id": spec.id, "status": status.value},
         )
     return Run.from_row(row)
+
+
+_THREAD_NODES_SQL = """
+SELECT k AS name FROM checkpoints, jsonb_object_keys(checkpoint->'versions_seen') AS k
+ WHERE thread_id = %(t)s AND checkpoint_ns = ''
+UNION
+SELECT substr(k, 11) FROM checkpoints, jsonb_object_keys(checkpoint->'channel_versions') AS k
+ WHERE thread_id = %(t)s AND checkpoint_ns = '' AND k LIKE 'branch:to:%%'
+UNION
+SELECT substr(channel, 11) FROM checkpoint_writes
+ WHERE thread_id = %(t)s AND checkpoint_ns = '' AND channel LIKE 'branch:to:%%'
+UNION
+SELECT split_part(checkpoint_ns, ':', 1) FROM checkpoints WHERE thread_id = %(t)s AND checkpoint_ns <> ''
+"""
+
+
+def thread_node_names(conn: Connection, thread_id: str) -> set[str]:
+    """The graph nodes a thread's checkpoints name (LangGraph's own bookkeeping, not values).
+
+    Read from every root checkpoint: ``versions_seen`` (the nodes that ran),
+    ``branch:to:<node>`` channels and pending writes (the nodes scheduled),
+    and the namespaces of subgraph checkpoints (the parent node that ran
+    them). Reserved names (``__start__``, ``__input__``, ``__interrupt__``)
+    belong to every graph and are left out.
+    """
+    rows = conn.execute(_THREAD_NODES_SQL, {"t": thread_id}).fetchall()
+    return {r["name"] for r in rows if r["name"] and not r["name"].startswith("__")}
+
+
+def _check_thread_fits(conn: Connection, graph: Any, thread_id: str, workflow_id: str) -> None:
+    """Refuse a thread whose checkpoints name nodes the workflow's graph does not have.
+
+    Attaching it anyway would read its state through the wrong graph: no
+    task would ever match, and the run would look "succeeded" with nothing done.
+    """
+    missing = sorted(thread_node_names(conn, thread_id) - set(graph.nodes))
+    if missing:
+        shown = ", ".join(missing[:8]) + (", ..." if len(missing) > 8 else "")
+        raise BadInput(
+            f"thread {thread_id!r} does not fit workflow {workflow_id}: its graph has no node {shown}"
+        )
+
+
+def detach(run_id: str, *, actor: str, reason: str | None = None) -> str:
+    """Detach an attached thread: the console forgets the run, the thread stays as it is.
+
+    The run row goes, and with it (ON DELETE CASCADE) its events, interrupts
+    and decisions; the audit log keeps every row about it plus a ``detach``
+    row; LangGraph's checkpoints are not touched, so the thread is listed on
+    the Threads page again and can be attached again. Only attached runs
+    (a launched run's thread is the console's own) and only while nothing
+    runs. Needs the admin role, like rollback. Returns the thread id.
+    """
+    actor = _check_actor(actor)
+    run_id = parse_run_id(run_id)
+    reason = _clean_text(reason, "reason")
+    with _transaction() as conn:
+        auth.require(actor, "detach", conn)
+        run = _lock_run(conn, run_id)
+        if not run.attached:
+            raise BadInput(
+                f"run {run_id} was launched by the console, not attached; only attached runs detach"
+            )
+        if run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
+            raise Conflict(f"run {run_id} is {run.status.value}; detach it once it has stopped")
+        conn.execute("DELETE FROM runs WHERE id = %s", (run_id,))
+        _audit(
+            conn,
+            actor,
+            "detach",
+            run_id,
+            reason=reason,
+            details={"thread_id": run.thread_id, "workflow_id": run.workflow_id, "status": run.status.value},
+        )
+    return run.thread_id
 
 
 # ---------------------------------------------------------------- reads

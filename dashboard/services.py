@@ -310,6 +310,14 @@ def attach(thread_id: str, workflow_id: str, reason: str | None) -> runs.Run:
         clear_caches()
 
 
+def detach(run_id: str, reason: str | None) -> str:
+    """Forget an attached run (the thread stays); returns the thread id."""
+    try:
+        return runs.detach(run_id, actor=actor(), reason=reason or None)
+    finally:
+        clear_caches()
+
+
 def rollback(run_id: str, checkpoint_id: str, reason: str | None) -> str:
     """Fork the run from an earlier checkpoint; returns the fork checkpoint id."""
     try:

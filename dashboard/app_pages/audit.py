@@ -31,7 +31,7 @@ with st.form("audit_filters"):
     c2.text_input("Actor (exact)", key="audit_actor", max_chars=200)
     c3.selectbox(
         "Action",
-        ["", "launch", "attach", "decide", "cancel", "rollback", "role_change", "prune"],
+        ["", "launch", "attach", "decide", "cancel", "rollback", "detach", "role_change", "prune"],
         key="audit_action",
         format_func=lambda a: a or "any action",
     )

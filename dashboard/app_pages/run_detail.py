@@ -86,6 +86,13 @@ def _links(run: Any) -> None:
     cols[2].page_link(
         "app_pages/audit.py", label="Audit trail", icon=":material/fact_check:", query_params={"run": run.id}
     )
+    if run.attached:  # detaching is done where threads are read (the thread itself stays)
+        st.page_link(
+            "app_pages/threads.py",
+            label="Attached thread · open it to detach",
+            icon=":material/link_off:",
+            query_params={"thread": run.thread_id},
+        )
     if not run.status.finished:
         blocked = services.why_not("cancel")
         with cols[3].popover("Cancel run", icon=":material/block:"):

@@ -29,7 +29,7 @@ if ss.settings_flash:
 st.subheader("Roles")
 st.caption(
     "viewer (read only) < operator (launch, attach, cancel) < approver (decide interrupts) <"
-    " admin (roll back, prune, grant roles). Identities nobody granted a role get the default:"
+    " admin (roll back, detach, prune, grant roles). Identities nobody granted a role get the default:"
     " admin for local ones (`local:*`, `cli:*`), viewer for signed-in ones."
 )
 try:

@@ -15,6 +15,35 @@ ss.setdefault("threads_page", 0)
 ss.setdefault("threads_page_size", 25)
 ss.setdefault("threads_flash", None)
 
+
+def _detach_form(run_id: str, thread_id: str) -> None:
+    """Detach: the run, its events and interrupts go; the thread and the audit log stay."""
+    blocked = services.why_not("detach")
+    with st.form("threads_detach", border=True):
+        st.caption(
+            "Detach: the console forgets this run (its timeline and interrupts); the thread's checkpoints"
+            " are not touched, so it is listed here again and can be attached again."
+        )
+        st.text_input(
+            "Reason (recorded in the audit log)",
+            key="threads_detach_reason",
+            max_chars=500,
+            disabled=bool(blocked),
+        )
+        detach = st.form_submit_button(
+            "Detach", icon=":material/link_off:", disabled=bool(blocked), help=blocked
+        )
+    if blocked:
+        st.caption(f":material/lock: {blocked}")
+    if detach:
+        try:
+            services.detach(run_id, ss.threads_detach_reason)
+            ss.threads_flash = ("ok", f"Detached run {run_id[:8]}…; thread {thread_id} kept.", None)
+        except services.LgopsError as exc:
+            ss.threads_flash = ("err", str(exc), None)
+        st.rerun()
+
+
 st.title("Threads")
 st.caption(
     "Threads in the checkpoint tables that are not console runs: conversations and jobs your own"
@@ -48,48 +77,51 @@ if total == 0:
         " database where your application writes checkpoints (the same DATABASE_URL its PostgresSaver uses).",
         icon=":material/account_tree:",
     )
-    st.stop()
+    if not st.query_params.get("thread"):  # an attached run's thread can still be opened by id
+        st.stop()
 
-pages = max(1, -(-total // ss.threads_page_size))
-if ss.threads_page >= pages:
-    ss.threads_page = pages - 1
-    st.rerun()
+selection = None
+if total:
+    pages = max(1, -(-total // ss.threads_page_size))
+    if ss.threads_page >= pages:
+        ss.threads_page = pages - 1
+        st.rerun()
 
-frame = pd.DataFrame(
-    [
-        {
-            "thread": t.thread_id,
-            "checkpoints": t.checkpoints,
-            "step": t.step,
-            "source": t.source or "",
-            "updated": (t.updated_at or "")[:19].replace("T", " "),
-        }
-        for t in threads
-    ]
-)
-st.caption(
-    f"{total} thread(s) · page {ss.threads_page + 1} of {pages}, newest first · select one to inspect it"
-)
-selection = st.dataframe(
-    frame,
-    hide_index=True,
-    width="stretch",
-    on_select="rerun",
-    selection_mode="single-row",
-    key="threads_table",
-    column_config={"thread": st.column_config.TextColumn("thread", width="large")},
-)
-p1, p2, p3, p4 = st.columns([1, 2, 1, 1])
-if p1.button("← Newer", disabled=ss.threads_page == 0, width="stretch"):
-    ss.threads_page -= 1
-    st.rerun()
-p2.selectbox("Per page", PAGE_SIZES, key="threads_page_size", label_visibility="collapsed")
-if p3.button("Older →", disabled=ss.threads_page >= pages - 1, width="stretch"):
-    ss.threads_page += 1
-    st.rerun()
-if p4.button("Refresh", icon=":material/refresh:", width="stretch"):
-    services.clear_caches()
-    st.rerun()
+    frame = pd.DataFrame(
+        [
+            {
+                "thread": t.thread_id,
+                "checkpoints": t.checkpoints,
+                "step": t.step,
+                "source": t.source or "",
+                "updated": (t.updated_at or "")[:19].replace("T", " "),
+            }
+            for t in threads
+        ]
+    )
+    st.caption(
+        f"{total} thread(s) · page {ss.threads_page + 1} of {pages}, newest first · select one to inspect it"
+    )
+    selection = st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
+        key="threads_table",
+        column_config={"thread": st.column_config.TextColumn("thread", width="large")},
+    )
+    p1, p2, p3, p4 = st.columns([1, 2, 1, 1])
+    if p1.button("← Newer", disabled=ss.threads_page == 0, width="stretch"):
+        ss.threads_page -= 1
+        st.rerun()
+    p2.selectbox("Per page", PAGE_SIZES, key="threads_page_size", label_visibility="collapsed")
+    if p3.button("Older →", disabled=ss.threads_page >= pages - 1, width="stretch"):
+        ss.threads_page += 1
+        st.rerun()
+    if p4.button("Refresh", icon=":material/refresh:", width="stretch"):
+        services.clear_caches()
+        st.rerun()
 
 chosen = selection.selection.rows if selection else []
 wanted = st.query_params.get("thread")
@@ -121,6 +153,8 @@ if state.run_id:
         icon=":material/monitoring:",
         query_params={"run": state.run_id},
     )
+    if state.run_id != thread_id:  # attached, not launched: the console can let go of it
+        _detach_form(state.run_id, thread_id)
     st.stop()
 
 m1, m2, m3 = st.columns(3)

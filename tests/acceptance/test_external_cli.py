@@ -117,3 +117,27 @@ def test_examples_from_configuration_and_a_plain_programs_thread(env, worker_on,
         ]
     assert set(values.values()) == {"succeeded"}
     assert actions == ["attach", "decide:edit"]
+
+
+def test_attach_refuses_a_workflow_without_the_threads_nodes_and_detach_keeps_the_thread(env, db_url):
+    with psycopg.connect(db_url, autocommit=True, row_factory=dict_row) as conn:
+        app = agent_inbox.builder.compile(checkpointer=PostgresSaver(conn))
+        app.invoke({"to": "a@example.com", "topic": "x"}, {"configurable": {"thread_id": "crm:7"}})
+
+    wrong = run_cli(env, "attach", "crm:7", "refund")
+    assert wrong.returncode == 2 and wrong.stdout == ""
+    assert wrong.stderr.strip().splitlines() == [
+        "error: thread 'crm:7' does not fit workflow refund: its graph has no node review, write_draft"
+    ]
+    run = _json(run_cli(env, "--json", "attach", "crm:7", "email_review"))
+    assert _json(run_cli(env, "--json", "threads")) == []
+
+    detached = _json(run_cli(env, "--json", "detach", run["id"], "--reason", "demo"))
+    assert detached == {"run_id": run["id"], "thread_id": "crm:7", "detached": True}
+    assert [t["thread_id"] for t in _json(run_cli(env, "--json", "threads"))] == ["crm:7"]
+    assert run_cli(env, "show", run["id"]).returncode == 4
+    assert run_cli(env, "detach", run["id"]).returncode == 4
+    audit = _json(run_cli(env, "--json", "audit", "--run", run["id"]))
+    assert [a["action"] for a in reversed(audit)] == ["attach", "detach"]
+    again = _json(run_cli(env, "--json", "attach", "crm:7", "email_review"))
+    assert again["status"] == "interrupted" and again["id"] != run["id"]

@@ -223,3 +223,37 @@ def test_threads_page_reads_and_attaches_a_plain_programs_thread(examples_db) ->
     at.button(key=f"run_detail_{pending.interrupt_id}_do_approve").click().run()
     wait_for_status(run.id, RunStatus.SUCCEEDED)
     assert _values(run.id)["outcome"].startswith("sent:")
+
+
+def test_threads_page_refuses_a_wrong_workflow_then_attaches_and_detaches(examples_db) -> None:
+    thread_id = f"crm-{uuid.uuid4().hex[:6]}"
+    with psycopg.connect(examples_db, autocommit=True, row_factory=dict_row) as conn:
+        app = agent_inbox.builder.compile(checkpointer=PostgresSaver(conn))
+        app.invoke({"to": "cfo@example.com", "topic": "budget"}, {"configurable": {"thread_id": thread_id}})
+
+    at = open_app("threads", thread=thread_id)
+    at.selectbox(key="threads_workflow").set_value("refund")
+    button(at, "Attach").click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        f"thread '{thread_id}' does not fit workflow refund: its graph has no node review, write_draft"
+    ]
+    assert runs.run_for_thread(thread_id) is None
+    assert [a for a in runs.audit_log(action="attach") if a.details["thread_id"] == thread_id] == []
+
+    at.selectbox(key="threads_workflow").set_value("email_review")
+    button(at, "Attach").click().run()
+    run = runs.run_for_thread(thread_id)
+    assert run is not None and run.attached
+
+    at = open_app("threads", thread=thread_id)
+    assert "This thread is already a console run." in texts(at)
+    at.text_input(key="threads_detach_reason").set_value("wrong console")
+    button(at, "Detach").click().run()
+    assert not at.exception
+    assert any("Detached run" in s.value for s in at.success)
+    assert runs.run_for_thread(thread_id) is None
+    assert thread_id in [t.thread_id for t in checkpoints.list_threads()]
+    [entry] = runs.audit_log(run_id=run.id, action="detach")
+    assert entry.reason == "wrong console"
+    assert "Attach" in [b.label for b in at.button]  # the thread can be attached again

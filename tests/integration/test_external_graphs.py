@@ -10,7 +10,7 @@ import pytest
 from langgraph.checkpoint.postgres import PostgresSaver
 from psycopg.rows import dict_row
 
-from core import checkpoints, registry, runner, runs
+from core import auth, checkpoints, registry, runner, runs
 from core.errors import BadInput, Conflict, Forbidden, NotFound
 from examples import agent_inbox
 
@@ -200,3 +200,47 @@ def test_threads_of_a_plain_program_are_listed_attached_and_operated(examples, d
     assert run.status == "succeeded" and checkpoints.current_state(run.id).values["outcome"] == "dropped"
     actions = [a.action for a in reversed(runs.audit_log(run_id=run.id))]
     assert actions == ["attach", "decide:respond", "decide:approve", "rollback", "decide:ignore"]
+
+
+def _count(db_url: str, sql: str, *args) -> int:
+    with psycopg.connect(db_url) as conn:
+        return conn.execute(sql, args).fetchone()[0]
+
+
+def test_a_thread_attaches_only_to_a_workflow_with_its_nodes(examples, db_url):
+    _plain_program(db_url, "crm:42")
+    for wrong in ("refund", "parallel_review"):  # graphs without the email graph's draft / review nodes
+        with pytest.raises(BadInput, match=r"does not fit workflow .*: its graph has no node"):
+            runs.attach("crm:42", wrong, actor=ME)
+    assert _count(db_url, "SELECT count(*) FROM runs") == 0
+    assert runs.audit_log(action="attach") == []
+    run = runs.attach("crm:42", "email_review", actor=ME)
+    assert run.status == "interrupted"
+
+
+def test_detach_forgets_the_run_keeps_the_thread_and_audits(examples, db_url):
+    _plain_program(db_url, "crm:43")
+    checkpoints_before = _count(db_url, "SELECT count(*) FROM checkpoints WHERE thread_id = 'crm:43'")
+    run = runs.attach("crm:43", "email_review", actor=ME)
+    auth.set_role("oidc:op@example.com", "approver", actor=ME)
+    with pytest.raises(Forbidden):
+        runs.detach(run.id, actor="oidc:op@example.com")
+    launched = runs.launch("refund", {}, actor=ME)
+    with pytest.raises(BadInput, match="only attached runs detach"):
+        runs.detach(launched.id, actor=ME)
+
+    assert runs.detach(run.id, actor=ME, reason="wrong workflow") == "crm:43"
+    with pytest.raises(NotFound):
+        runs.get_run(run.id)
+    assert _count(db_url, "SELECT count(*) FROM run_events WHERE run_id = %s", run.id) == 0
+    assert _count(db_url, "SELECT count(*) FROM interrupts WHERE run_id = %s", run.id) == 0
+    assert _count(db_url, "SELECT count(*) FROM checkpoints WHERE thread_id = 'crm:43'") == checkpoints_before
+    assert [t.thread_id for t in checkpoints.list_threads()] == ["crm:43"]
+    [detached] = runs.audit_log(run_id=run.id, action="detach")
+    assert detached.actor == ME and detached.reason == "wrong workflow"
+    assert [a.action for a in reversed(runs.audit_log(run_id=run.id))] == ["attach", "detach"]
+    with pytest.raises(NotFound):
+        runs.detach(run.id, actor=ME)
+
+    again = runs.attach("crm:43", "email_review", actor=ME)  # the thread is whole: attach it again
+    assert again.status == "interrupted" and [i.node for i in runs.interrupts(again.id)] == ["review"]
