@@ -249,7 +249,8 @@ def cmd_history(args: argparse.Namespace) -> int:
 def cmd_rollback(args: argparse.Namespace) -> int:
     from core import runs
 
-    fork = runs.rollback(args.run_id, args.checkpoint, actor=_actor(), reason=args.reason)
+    edit = _parse_json(args.edit, "--edit") if args.edit is not None else None
+    fork = runs.rollback(args.run_id, args.checkpoint, actor=_actor(), reason=args.reason, edit=edit)
     result: dict[str, Any] = {"run_id": runs.parse_run_id(args.run_id), "fork_checkpoint_id": fork}
     if args.wait:
         result["status"] = _wait(result["run_id"]).status.value
@@ -489,6 +490,9 @@ def configure_rollback_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("rollback", help="continue a run from an earlier checkpoint (a fork)")
     p.add_argument("run_id")
     p.add_argument("--checkpoint", required=True)
+    p.add_argument(
+        "--edit", help="JSON object of state channel → new value, merged over the checkpoint's values"
+    )
     p.add_argument("--reason")
     p.add_argument("--wait", action="store_true")
     p.set_defaults(func=cmd_rollback)

@@ -160,6 +160,24 @@ class WorkflowSpec:
     retention_priority: RetentionRule | None = None
     branch_key: str | None = None
 
+    def validate_edit(self, raw: Any) -> dict[str, Any]:
+        """An operator's state edit (channel → new value), checked against the graph's state schema.
+
+        Unknown keys and values of the wrong type are refused with one line
+        naming the first bad key; only the keys given are returned (JSON form).
+        """
+        if not isinstance(raw, dict) or not raw:
+            raise BadInput("a state edit is a JSON object of channel → new value, with at least one key")
+        builder = self.build_graph()
+        model = model_for_schema(
+            builder.state_schema,
+            f"{_camel(self.id)}StateEdit",
+            f"State edit of {self.id}, derived from the graph's state schema.",
+            all_optional=True,
+            free_keys=messages.message_keys(builder),
+        )
+        return _validated(model, raw, "state edit", exclude_unset=True)
+
     def retained_as(
         self,
         graph_input: Mapping[str, Any],

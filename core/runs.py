@@ -16,6 +16,7 @@ functions below; the dashboard and CLI only read and call this module.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from collections.abc import Iterator
@@ -25,6 +26,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from langgraph.channels.binop import BinaryOperatorAggregate
+from langgraph.types import Overwrite
 from psycopg import Connection
 from psycopg.types.json import Jsonb
 
@@ -525,6 +528,48 @@ def _fork(
     return graph.update_state(target, spec.graph_input(run.input), as_node="__start__")
 
 
+def _last_writer(graph: Any, state: Any) -> str:
+    """The node whose writes made the checkpoint ``state`` (one name), or BadInput.
+
+    An edit is written as that node so that LangGraph schedules what it
+    scheduled: the same edges fire again and the next tasks stay the same.
+    """
+    if state.parent_config is None:
+        raise BadInput("this checkpoint was written by no node; edit the thread's first checkpoint instead")
+    ran = {t.name for t in graph.get_state(state.parent_config).tasks}
+    if len(ran) != 1:
+        shown = ", ".join(sorted(ran)) or "none"
+        raise BadInput(
+            f"cannot edit here: nodes {shown} wrote this checkpoint together; edit one before or after"
+        )
+    return ran.pop()
+
+
+def _apply_edit(graph: Any, fork: dict[str, Any], edit: dict[str, Any]) -> tuple[dict[str, Any], dict]:
+    """Write ``edit`` over the fork, as the node that wrote last; returns the new config and the diff.
+
+    Reducer channels (``Annotated[list, operator.add]``, messages) get the
+    value as given (``Overwrite``), not appended. Refused (BadInput, nothing
+    kept: the caller's transaction rolls back) when the edit would change
+    which tasks run next.
+    """
+    state = graph.get_state(fork)
+    as_node = _last_writer(graph, state)
+    values = {
+        key: Overwrite(value) if isinstance(graph.channels.get(key), BinaryOperatorAggregate) else value
+        for key, value in edit.items()
+    }
+    edited = graph.update_state(fork, values, as_node=as_node)
+    after = graph.get_state(edited).next
+    if sorted(after) != sorted(state.next):
+        raise BadInput(
+            f"this edit changes what runs next ({', '.join(state.next) or 'nothing'} →"
+            f" {', '.join(after) or 'nothing'}); nothing was written"
+        )
+    diff = {k: {"old": to_jsonable(state.values.get(k)), "new": v} for k, v in edit.items()}
+    return edited, diff
+
+
 def _at_breakpoint(graph: Any, fork: dict[str, Any]) -> bool:
     """True when the fork sits at a static breakpoint (``interrupt_before`` / ``interrupt_after``).
 
@@ -546,8 +591,20 @@ def _at_breakpoint(graph: Any, fork: dict[str, Any]) -> bool:
     return after == "*" or bool(ran & set(after))
 
 
-def rollback(run_id: str, checkpoint_id: str, *, actor: str, reason: str | None = None) -> str:
+def rollback(
+    run_id: str,
+    checkpoint_id: str,
+    *,
+    actor: str,
+    reason: str | None = None,
+    edit: dict[str, Any] | None = None,
+) -> str:
     """Fork the run from an earlier checkpoint and continue it from there.
+
+    ``edit`` (channel → new value) is merged over the checkpoint's values in
+    the fork, validated against the graph's state schema first; the audit row
+    keeps the diff (old → new per key). On the thread's first checkpoint it
+    is merged over the run's input.
 
     The fork checkpoint, the status change, the audit row and the job are
     written in one transaction. A run that is queued or running is refused:
@@ -577,9 +634,22 @@ def rollback(run_id: str, checkpoint_id: str, *, actor: str, reason: str | None 
         target = {
             "configurable": {"thread_id": run.thread_id, "checkpoint_ns": "", "checkpoint_id": checkpoint_id}
         }
-        fork = _fork(graph, target, run, found["source"], spec)
+        diff: dict[str, Any] = {}
+        if edit is not None:
+            edit = spec.validate_edit(edit)
+        if edit is not None and found["source"] == "input":
+            if not isinstance(run.input, dict):
+                raise BadInput(
+                    "the first checkpoint of this thread holds only an input the console never saw"
+                )
+            diff = {k: {"old": run.input.get(k), "new": v} for k, v in edit.items()}
+            run = dataclasses.replace(run, input={**run.input, **edit})
+        copied = _fork(graph, target, run, found["source"], spec)
+        paused = _at_breakpoint(graph, copied)
+        fork = copied
+        if edit is not None and found["source"] != "input":
+            fork, diff = _apply_edit(graph, copied, edit)
         fork_id = fork["configurable"]["checkpoint_id"]
-        paused = _at_breakpoint(graph, fork)
         conn.execute(
             "UPDATE interrupts SET status = 'superseded' WHERE run_id = %s AND status = 'pending'",
             (run_id,),
@@ -607,6 +677,7 @@ def rollback(run_id: str, checkpoint_id: str, *, actor: str, reason: str | None 
                 "from_status": run.status.value,
                 "thread_id": run.thread_id,
                 "paused_at_breakpoint": paused,
+                **({"edit": diff} if diff else {}),
             },
         )
         if not paused:

@@ -9,12 +9,14 @@ subgraph of ``tests/fixtures/apps.py``).
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterator
 
 import pytest
 
-from core import checkpoints, registry, runner, runs
+from core import checkpoints, cli, registry, runner, runs
+from core.errors import BadInput
 from core.runs import RunStatus
 from tests.fixtures import apps, forks
 
@@ -48,6 +50,13 @@ def _decide_all(run_id: str, action: str = "approve", **kwargs) -> runs.Run:
 def _rollback(run_id: str, checkpoint_id: str) -> runs.Run:
     """Fork ``checkpoint_id``; continue the run if the fork queued a job (a paused fork did not)."""
     runs.rollback(run_id, checkpoint_id, actor=ME)
+    if runs.get_run(run_id).status == RunStatus.QUEUED:
+        runner.drive_now(run_id, {"kind": "continue"})
+    return runs.get_run(run_id)
+
+
+def _rollback_edit(run_id: str, checkpoint_id: str, edit: dict) -> runs.Run:
+    runs.rollback(run_id, checkpoint_id, actor=ME, edit=edit)
     if runs.get_run(run_id).status == RunStatus.QUEUED:
         runner.drive_now(run_id, {"kind": "continue"})
     return runs.get_run(run_id)
@@ -178,3 +187,92 @@ def test_parallel_sync_rolled_back_to_its_gate_asks_again_and_reruns_no_branch(p
     assert pending.node == "approve_sync_point"  # the gate asks again
     assert [n for n in _nodes(run.id) if "_branch_" in n] == branches  # no branch re-ran
     assert _ran(run.id) == before  # nothing ran at all until the gate is decided
+
+
+# ---------------------------------------------------------------- edit, then fork
+
+
+def test_an_edit_is_what_the_next_node_sees_and_next_stays(registered):
+    run = _start("fan_gate", {})
+    run = _decide_all(run.id)
+    at_gate = _checkpoint(run.id, ("gate",))
+    fork = runs.rollback(run.id, at_gate, actor=ME, edit={"done": ["x"]}, reason="only x")
+    run = runs.get_run(run.id)
+    if run.status == RunStatus.QUEUED:
+        runner.drive_now(run.id, {"kind": "continue"})
+    assert runs.get_run(run.id).status == RunStatus.INTERRUPTED
+    assert checkpoints.current_state(run.id).next == ("gate",)  # still the gate next
+    assert _ran(run.id)["work"] == 3 and _ran(run.id)["plan"] == 1  # nothing re-ran
+    (pending,) = runs.interrupts(run.id)
+    assert pending.node == "gate" and pending.payload["done"] == ["x"]  # the gate saw the edit, not appended
+    (entry,) = runs.audit_log(run_id=run.id, action="rollback")
+    assert entry.details["edit"] == {"done": {"old": ["a", "b", "c"], "new": ["x"]}}
+    assert entry.details["fork_checkpoint_id"] == fork
+    assert checkpoints.state_at(run.id, fork)["done"] == ["x"]
+
+
+def test_an_edit_at_a_static_breakpoint_still_pauses_and_the_tool_sees_it(registered):
+    run = _start("breakpoint_before", {})
+    paused_at = runs.interrupts(run.id)[0].interrupt_id.removeprefix("paused:")
+    _decide_all(run.id)
+    run = _rollback_edit(run.id, paused_at, {"log": ["edited"]})
+    assert run.status == RunStatus.INTERRUPTED and _nodes(run.id) == ["agent", "tools", "answer"]
+    assert checkpoints.current_state(run.id).next == ("tools",)
+    assert _decide_all(run.id).status == RunStatus.SUCCEEDED
+    assert checkpoints.current_state(run.id).values["log"] == ["edited", "tools", "answer"]
+
+
+def test_an_edit_on_the_first_checkpoint_is_merged_over_the_input(registered):
+    run = _start("handoff", {"item": "x"})
+    first = checkpoints.history(run.id, limit=200)[-1]
+    run = _rollback_edit(run.id, first.checkpoint_id, {"item": "y"})
+    assert run.status == RunStatus.SUCCEEDED
+    assert checkpoints.current_state(run.id).values["item"] == "y"
+    (entry,) = runs.audit_log(run_id=run.id, action="rollback")
+    assert entry.details["edit"] == {"item": {"old": "x", "new": "y"}}
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        ({"nope": 1}, "invalid state edit: nope: Extra inputs are not permitted"),
+        ({"done": "x"}, "invalid state edit: done: Input should be a valid list"),
+        ({}, "a state edit is a JSON object of channel → new value, with at least one key"),
+        (["done"], "a state edit is a JSON object of channel → new value, with at least one key"),
+    ],
+)
+def test_a_bad_edit_is_one_line_and_writes_nothing(registered, edit, message):
+    run = _decide_all(_start("fan_gate", {}).id)
+    before = len(checkpoints.history(run.id, limit=200))
+    with pytest.raises(BadInput) as caught:
+        runs.rollback(run.id, _checkpoint(run.id, ("gate",)), actor=ME, edit=edit)
+    assert str(caught.value) == message
+    assert len(checkpoints.history(run.id, limit=200)) == before
+    assert runs.get_run(run.id).status == RunStatus.SUCCEEDED
+    assert runs.audit_log(run_id=run.id, action="rollback") == []
+
+
+def test_an_edit_that_would_change_what_runs_next_is_refused(registered):
+    run = _decide_all(_start("fan_gate", {}).id)
+    before = len(checkpoints.history(run.id, limit=200))
+    with pytest.raises(BadInput, match=r"changes what runs next \(work, work, work → work\)"):
+        runs.rollback(run.id, _checkpoint(run.id, ("work", "work", "work")), actor=ME, edit={"items": ["a"]})
+    assert len(checkpoints.history(run.id, limit=200)) == before
+
+
+def test_cli_rollback_with_edit(registered, capsys):
+    run = _decide_all(_start("fan_gate", {}).id)
+    at_gate = _checkpoint(run.id, ("gate",))
+    for edit, err in [
+        ('{"done": ["x"', "error: --edit is not valid JSON: Expecting ',' delimiter at line 1 column 14"),
+        ('{"done": 3}', "error: invalid state edit: done: Input should be a valid list"),
+    ]:
+        assert cli.main(["rollback", run.id, "--checkpoint", at_gate, "--edit", edit]) == 2
+        assert capsys.readouterr().err.strip().splitlines() == [err]
+    assert runs.audit_log(run_id=run.id, action="rollback") == []
+
+    assert cli.main(["--json", "rollback", run.id, "--checkpoint", at_gate, "--edit", '{"done": ["x"]}']) == 0
+    fork = json.loads(capsys.readouterr().out)["fork_checkpoint_id"]
+    assert checkpoints.state_at(run.id, fork)["done"] == ["x"]
+    (entry,) = runs.audit_log(run_id=run.id, action="rollback")
+    assert entry.details["edit"] == {"done": {"old": ["a", "b", "c"], "new": ["x"]}}
