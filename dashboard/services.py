@@ -10,6 +10,7 @@ pass through untouched so pages can show ``str(exc)`` as one line.
 from __future__ import annotations
 
 import importlib
+import json
 import os
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -318,12 +319,42 @@ def detach(run_id: str, reason: str | None) -> str:
         clear_caches()
 
 
-def rollback(run_id: str, checkpoint_id: str, reason: str | None) -> str:
-    """Fork the run from an earlier checkpoint; returns the fork checkpoint id."""
+def rollback(run_id: str, checkpoint_id: str, reason: str | None, edit: dict[str, Any] | None = None) -> str:
+    """Fork the run from an earlier checkpoint (with the operator's state edit); returns the fork id."""
     try:
-        return runs.rollback(run_id, checkpoint_id, actor=actor(), reason=reason or None)
+        return runs.rollback(run_id, checkpoint_id, actor=actor(), reason=reason or None, edit=edit)
     finally:
         clear_caches()
+
+
+def parse_edit(text: str, values: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The keys the operator changed in the JSON editor (None: nothing changed), or BadInput in one line.
+
+    Only changed keys are sent, so the audit diff names what the operator
+    actually edited; a key removed in the editor is left as it was.
+    """
+    try:
+        edited = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadInput(
+            f"the state edit is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    except RecursionError:
+        raise BadInput("the state edit is nested too deeply") from None
+    if not isinstance(edited, dict):
+        raise BadInput("the state edit must be a JSON object of channel → new value")
+    old = to_jsonable(dict(values))
+    changed = {k: v for k, v in edited.items() if k not in old or old[k] != v}
+    return changed or None
+
+
+def rollback_edits(run_id: str) -> dict[str, dict[str, Any]]:
+    """Fork checkpoint id → the state edit its rollback wrote (old → new per key), from the audit log."""
+    return {
+        e.details["fork_checkpoint_id"]: e.details["edit"]
+        for e in runs.audit_log(run_id=run_id, action="rollback", limit=1000)
+        if e.details.get("edit") and e.details.get("fork_checkpoint_id")
+    }
 
 
 # ------------------------------------------------------------------ reads (cached briefly)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import streamlit as st
 
@@ -14,6 +16,7 @@ ss = st.session_state
 ss.setdefault("ckpt_confirm", None)
 ss.setdefault("ckpt_flash", None)
 ss.setdefault("ckpt_before", [])
+ss.setdefault("ckpt_edit", None)
 
 st.title("Checkpoints")
 run_id = st.query_params.get("run", "")
@@ -54,6 +57,19 @@ if not infos:
     st.info("This run has no checkpoint yet (it has not started).", icon=":material/hourglass_empty:")
     st.stop()
 
+
+def _edit_text(diff: dict | None) -> str:
+    """One cell: what a rollback's state edit changed (old → new per key)."""
+    if not diff:
+        return ""
+    return "; ".join(
+        f"{k}: {services.short(json.dumps(d['old'], ensure_ascii=False), 60)}"
+        f" → {services.short(json.dumps(d['new'], ensure_ascii=False), 60)}"
+        for k, d in diff.items()
+    )
+
+
+edits = services.rollback_edits(run.id)
 frame = pd.DataFrame(
     [
         {
@@ -62,6 +78,7 @@ frame = pd.DataFrame(
             "next": ", ".join(i.next) or "(end)",
             "created": (i.created_at or "")[:23].replace("T", " "),
             "line": "current" if i.branch == 0 else "abandoned (before a rollback)",
+            "edited": _edit_text(edits.get(i.checkpoint_id)),
             "checkpoint": i.checkpoint_id,
         }
         for i in infos
@@ -82,8 +99,15 @@ st.dataframe(
     column_config={
         "next": st.column_config.TextColumn("next", width="medium"),
         "line": st.column_config.TextColumn("line", width="medium"),
+        "edited": st.column_config.TextColumn("edited (rollback)", width="medium"),
     },
 )
+for i in infos:
+    if edits.get(i.checkpoint_id):
+        st.caption(
+            f":material/edit: fork {ui.md_code(i.checkpoint_id[-8:])} (step {i.step}) was edited:"
+            f" {ui.md_escape(_edit_text(edits[i.checkpoint_id]))}"
+        )
 p1, _, p2 = st.columns([1, 4, 1])
 if p1.button("← Newer", disabled=not ss.ckpt_before, width="stretch"):
     ss.ckpt_before.pop()
@@ -142,6 +166,19 @@ target = st.selectbox(
 )
 reason = st.text_input("Reason (recorded in the audit log)", key="ckpt_reason", max_chars=500)
 blocked = services.why_not("rollback")
+edit_text = None
+if ss.ckpt_confirm is None and st.toggle("Edit the state before continuing", key="ckpt_edit_on"):
+    try:
+        target_values = services.jsonable(services.state_at(run.id, target))
+    except services.LgopsError as exc:
+        ui.render_error(exc)
+        target_values = {}
+    edit_text = st.text_area(
+        "State values at this checkpoint (JSON): change values, they are checked against the graph's state schema",
+        value=json.dumps(target_values, indent=2, ensure_ascii=False, default=str),
+        height=280,
+        key=f"ckpt_edit_{target}",
+    )
 if ss.ckpt_confirm is None:
     if st.button(
         "Roll back here…",
@@ -149,7 +186,11 @@ if ss.ckpt_confirm is None:
         disabled=bool(blocked) or run.status.value in ("queued", "running"),
         help=blocked,
     ):
-        ss.ckpt_confirm = target
+        try:
+            ss.ckpt_edit = services.parse_edit(edit_text, target_values) if edit_text is not None else None
+            ss.ckpt_confirm = target
+        except services.LgopsError as exc:
+            ss.ckpt_flash = ("err", str(exc))
         st.rerun()
     if blocked:
         st.caption(f":material/lock: {blocked}")
@@ -162,16 +203,21 @@ else:
             " The later checkpoints stay in the history as an abandoned line.",
             icon=":material/warning:",
         )
+        if ss.ckpt_edit:
+            st.markdown(f"With your edit of {', '.join(ui.md_code(k) for k in ss.ckpt_edit)}:")
+            st.json(ss.ckpt_edit)
         b1, b2, _ = st.columns([1, 1, 3])
         if b1.button("Confirm rollback", type="primary", key="ckpt_do"):
             try:
-                fork = services.rollback(run.id, ss.ckpt_confirm, reason)
+                fork = services.rollback(run.id, ss.ckpt_confirm, reason, edit=ss.ckpt_edit)
                 ss.ckpt_flash = ("ok", f"Rolled back; the run continues from fork checkpoint {fork}.")
             except services.LgopsError as exc:
                 ss.ckpt_flash = ("err", str(exc))
             ss.ckpt_confirm = None
+            ss.ckpt_edit = None
             ss.ckpt_before = []
             st.rerun()
         if b2.button("Keep as is", key="ckpt_cancel"):
             ss.ckpt_confirm = None
+            ss.ckpt_edit = None
             st.rerun()

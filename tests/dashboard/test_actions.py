@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from core import runs
+import json
+
+from core import checkpoints, runs
 from core.runs import RunStatus
 from tests.dashboard.conftest import ACTOR, texts, wait_for_status
 
@@ -129,3 +131,45 @@ def test_routing_inspector_shows_engine_decisions_of_a_run(open_page) -> None:
     at.slider(key=key).set_value(0.7).run()
     assert not at.exception
     assert any(f"was {explanation.chosen.value}" in w.value for w in at.warning)
+
+
+def test_rollback_with_an_edited_state(open_page, worker) -> None:
+    run = runs.launch("approval_fixture", {"steps": 1}, actor=ACTOR)
+    wait_for_status(run.id, RunStatus.INTERRUPTED)
+    runs.decide(run.id, "approve", actor=ACTOR)
+    wait_for_status(run.id, RunStatus.SUCCEEDED)
+    at_gate = next(c for c in checkpoints.history(run.id) if c.next == ("gate",) and c.branch == 0)
+    at = open_page("checkpoints", run=run.id)
+    at.selectbox(key="ckpt_target").set_value(at_gate.checkpoint_id).run()
+    at.toggle(key="ckpt_edit_on").set_value(True).run()
+    editor = at.text_area(key=f"ckpt_edit_{at_gate.checkpoint_id}")
+    values = json.loads(editor.value)
+    # prefilled with the checkpoint's values
+    assert values["label"] == "demo" and values["log"] == ["prepare"]
+
+    editor.set_value(json.dumps({**values, "steps": "many"})).run()
+    _button(at, "Roll back here…").click().run()
+    _button(at, "Confirm rollback").click().run()
+    assert [e.value for e in at.error] == [
+        "invalid state edit: steps: Input should be a valid integer, unable to parse string as an integer"
+    ]
+    assert runs.audit_log(action="rollback") == [] and runs.get_run(run.id).status == RunStatus.SUCCEEDED
+
+    at.toggle(key="ckpt_edit_on").set_value(True).run()
+    at.text_area(key=f"ckpt_edit_{at_gate.checkpoint_id}").set_value(
+        json.dumps({**values, "label": "edited"})
+    ).run()
+    _button(at, "Roll back here…").click().run()
+    assert "With your edit of `label`:" in texts(at)
+    _button(at, "Confirm rollback").click().run()
+    assert not at.exception and any("Rolled back" in s.value for s in at.success)
+    [entry] = runs.audit_log(action="rollback")
+    assert entry.details["edit"] == {"label": {"old": "demo", "new": "edited"}}
+    wait_for_status(run.id, RunStatus.INTERRUPTED)
+    [pending] = runs.interrupts(run.id)
+    assert "edited" in json.dumps(pending.payload)  # the gate asks again, about the edited label
+
+    at = open_page("checkpoints", run=run.id)
+    fork = entry.details["fork_checkpoint_id"]
+    assert 'label: "demo" → "edited"' in list(at.dataframe[0].value["edited"])
+    assert any(fork[-8:] in c.value and "was edited" in c.value for c in at.caption)
