@@ -1,0 +1,81 @@
+"""In Chromium: roll a finished parallel_sync back to its sync-point gate from the checkpoints page.
+
+The approval is asked again in the inbox, no branch runs again (branch
+node_end events unchanged), and a reject there ends the run.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from core import checkpoints, runs
+from core.runs import RunStatus
+from tests.browser.test_console import _settle
+
+ME = "local:browser"
+
+
+def _wait(run_id: str, *wanted: RunStatus, timeout: float = 90) -> runs.Run:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = runs.get_run(run_id)
+        if run.status in wanted:
+            return run
+        time.sleep(0.3)
+    pytest.fail(f"run {run_id} is {runs.get_run(run_id).status}, not {wanted}")
+
+
+def _branch_ends(run_id: str) -> int:
+    return sum(1 for e in runs.events(run_id) if e.kind == "node_end" and "_branch_" in (e.node or ""))
+
+
+def _finished_parallel_sync() -> str:
+    """parallel_sync run to the end through core, its two gates approved."""
+    run = runs.launch("parallel_sync", None, actor=ME)
+    for _ in range(2):
+        _wait(run.id, RunStatus.INTERRUPTED)
+        for pending in runs.interrupts(run.id):
+            runs.decide(run.id, "approve", actor=ME, interrupt_id=pending.interrupt_id)
+    _wait(run.id, RunStatus.SUCCEEDED)
+    return run.id
+
+
+@pytest.mark.timeout(240)
+def test_rollback_to_the_sync_point_gate_asks_again_reruns_no_branch_and_rejects(app_url, browser_page):
+    page = browser_page
+    run_id = _finished_parallel_sync()
+    branches = _branch_ends(run_id)
+    assert branches == 5
+    gate = next(
+        c for c in checkpoints.history(run_id, limit=200) if c.next == ("approve_sync_point",) and c.branch == 0
+    )
+
+    page.goto(f"{app_url}/checkpoints?run={run_id}")
+    _settle(page, "Compare two checkpoints")
+    page.get_by_label("Checkpoint to continue from").click()
+    page.get_by_role("option", name=gate.checkpoint_id[-8:]).click()
+    _settle(page)
+    page.get_by_role("button", name="Roll back here…").click()
+    _settle(page, "Confirm rollback")
+    assert "approve_sync_point" in page.get_by_text("Roll run").first.inner_text()
+    page.get_by_role("button", name="Confirm rollback").click()
+    _settle(page, "Rolled back")
+
+    _wait(run_id, RunStatus.INTERRUPTED)
+    (pending,) = runs.interrupts(run_id)
+    assert pending.node == "approve_sync_point"
+    page.goto(f"{app_url}/inbox")
+    _settle(page, "Approvals inbox")
+    page.get_by_text("approve_sync_point").first.wait_for()
+    assert _branch_ends(run_id) == branches  # the gate asks again; no branch re-ran
+    page.get_by_role("button", name="Reject").first.click()
+    _settle(page, "reject recorded")
+
+    run = _wait(run_id, RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)
+    assert _branch_ends(run_id) == branches
+    if hasattr(run, "outcome"):  # helper "outcomes": a reject at the gate is an outcome of its own
+        assert run.outcome == "rejected"
+    [decision] = [a for a in runs.audit_log(run_id=run_id, action="decide:reject")]
+    assert decision.actor == ME
