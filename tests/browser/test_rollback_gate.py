@@ -49,7 +49,9 @@ def test_rollback_to_the_sync_point_gate_asks_again_reruns_no_branch_and_rejects
     branches = _branch_ends(run_id)
     assert branches == 5
     gate = next(
-        c for c in checkpoints.history(run_id, limit=200) if c.next == ("approve_sync_point",) and c.branch == 0
+        c
+        for c in checkpoints.history(run_id, limit=200)
+        if c.next == ("approve_sync_point",) and c.branch == 0
     )
 
     page.goto(f"{app_url}/checkpoints?run={run_id}")
