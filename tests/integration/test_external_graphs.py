@@ -244,3 +244,7 @@ def test_detach_forgets_the_run_keeps_the_thread_and_audits(examples, db_url):
 
     again = runs.attach("crm:43", "email_review", actor=ME)  # the thread is whole: attach it again
     assert again.status == "interrupted" and [i.node for i in runs.interrupts(again.id)] == ["review"]
+    runs.decide(again.id, "approve", actor=ME)  # a job is queued: detaching now would race the worker
+    with pytest.raises(Conflict, match="detach it once it has stopped"):
+        runs.detach(again.id, actor=ME)
+    assert runs.get_run(again.id).status == "queued"
