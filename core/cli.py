@@ -20,6 +20,7 @@ from typing import Any, NoReturn
 
 from core.errors import BadInput, LgopsError
 from core.jsonable import to_jsonable
+from core.outcomes import OUTCOMES
 
 WAIT_POLL_SECONDS = 0.2
 WAIT_TIMEOUT_SECONDS = 600.0
@@ -84,9 +85,38 @@ def _wait(run_id: str) -> Any:
         time.sleep(WAIT_POLL_SECONDS)
 
 
+def _waited_code(run: Any) -> int:
+    """``--wait``'s exit code: 1 when the run finished without succeeding, else 0.
+
+    A run waiting for an operator (interrupted) is not a failure: the wait
+    ends there so the caller can decide.
+    """
+    return 1 if run.status.finished and run.outcome != "succeeded" else 0
+
+
+def _duration(seconds: float | None) -> str:
+    """``1.2 s`` / ``3 m 04 s`` / ``2 h 05 m``; ``-`` before the run started."""
+    if seconds is None:
+        return "-"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} m {secs:02d} s"
+    return f"{minutes // 60} h {minutes % 60:02d} m"
+
+
+def _waited_text(run: Any) -> str:
+    """``<id> <status>`` and, once finished, ``<outcome>``."""
+    return " ".join(str(v) for v in (run.id, run.status.value, run.outcome) if v)
+
+
 def _run_line(run: Any) -> str:
     when = run.created_at.strftime("%Y-%m-%d %H:%M:%S")
-    return f"{run.id}  {run.status.value:<11}  {run.workflow_id:<20}  {when}"
+    return (
+        f"{run.id}  {run.status.value:<11}  {run.outcome or '-':<11}  {run.workflow_id:<20}  {when}"
+        f"  {_duration(run.duration_seconds):>9}"
+    )
 
 
 # ------------------------------------------------------------- commands
@@ -138,16 +168,20 @@ def cmd_launch(args: argparse.Namespace) -> int:
         context=context,
         config=config,
     )
-    if args.wait:
-        run = _wait(run.id)
-    _emit(args, run, lambda: run.id if not args.wait else f"{run.id} {run.status.value}")
-    return 0
+    if not args.wait:
+        _emit(args, run, lambda: run.id)
+        return 0
+    run = _wait(run.id)
+    _emit(args, run, lambda: _waited_text(run))
+    return _waited_code(run)
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
     from core import runs
 
-    found = runs.list_runs(status=args.status, workflow_id=args.workflow, limit=args.limit)
+    found = runs.list_runs(
+        status=args.status, workflow_id=args.workflow, outcome=args.outcome, limit=args.limit
+    )
     _emit(args, found, lambda: "\n".join(_run_line(r) for r in found) or "no runs")
     return 0
 
@@ -183,6 +217,9 @@ def cmd_show(args: argparse.Namespace) -> int:
         out = [_run_line(run)]
         if run.attached:
             out.append(f"thread: {run.thread_id} (attached)")
+        if run.outcome:
+            out.append(f"outcome: {run.outcome} (status {run.status.value})")
+        out.append(f"duration: {_duration(run.duration_seconds)}")
         if run.error:
             out.append(f"error: {run.error}")
         if run.context is not None:
@@ -221,10 +258,13 @@ def cmd_decide(args: argparse.Namespace) -> int:
         "interrupt_id": decided.interrupt_id,
         "action": args.action,
     }
-    if args.wait:
-        result["status"] = _wait(decided.run_id).status.value
-    _emit(args, result, lambda: " ".join(str(v) for v in result.values()))
-    return 0
+    if not args.wait:
+        _emit(args, result, lambda: " ".join(str(v) for v in result.values()))
+        return 0
+    run = _wait(decided.run_id)
+    result.update(status=run.status.value, outcome=run.outcome)
+    _emit(args, result, lambda: " ".join(str(v) for v in result.values() if v is not None))
+    return _waited_code(run)
 
 
 def cmd_history(args: argparse.Namespace) -> int:
@@ -252,10 +292,13 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     edit = _parse_json(args.edit, "--edit") if args.edit is not None else None
     fork = runs.rollback(args.run_id, args.checkpoint, actor=_actor(), reason=args.reason, edit=edit)
     result: dict[str, Any] = {"run_id": runs.parse_run_id(args.run_id), "fork_checkpoint_id": fork}
-    if args.wait:
-        result["status"] = _wait(result["run_id"]).status.value
-    _emit(args, result, lambda: " ".join(str(v) for v in result.values()))
-    return 0
+    if not args.wait:
+        _emit(args, result, lambda: " ".join(str(v) for v in result.values()))
+        return 0
+    run = _wait(result["run_id"])
+    result.update(status=run.status.value, outcome=run.outcome)
+    _emit(args, result, lambda: " ".join(str(v) for v in result.values() if v is not None))
+    return _waited_code(run)
 
 
 def cmd_cancel(args: argparse.Namespace) -> int:
@@ -441,6 +484,9 @@ def _positive_int(text: str) -> int:
     return value
 
 
+WAIT_HELP = "return when interrupted or finished; exit 1 when it finished without succeeding"
+
+
 def configure_launch_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("launch", help="launch a workflow; prints the run id")
     p.add_argument("workflow_id")
@@ -453,7 +499,11 @@ def configure_launch_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--config", help="configurable values as a JSON object (passed on every step)")
     p.add_argument("--priority", choices=["LOW", "MEDIUM", "HIGH", "CRITICAL"])
-    p.add_argument("--wait", action="store_true", help="return when interrupted or finished")
+    p.add_argument(
+        "--wait",
+        action="store_true",
+        help=WAIT_HELP,
+    )
     p.set_defaults(func=cmd_launch)
 
 
@@ -463,6 +513,7 @@ def configure_runs_parser(sub: argparse._SubParsersAction) -> None:
         "--status", choices=["queued", "running", "interrupted", "succeeded", "failed", "cancelled"]
     )
     p.add_argument("--workflow")
+    p.add_argument("--outcome", choices=OUTCOMES, help="only finished runs with this outcome")
     p.add_argument("--limit", type=_positive_int, default=50)
     p.set_defaults(func=cmd_runs)
 
@@ -474,7 +525,7 @@ def configure_decide_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--payload", help="JSON: edited arguments (edit) or the response (respond)")
     p.add_argument("--comment")
     p.add_argument("--interrupt", help="interrupt id, when several are pending")
-    p.add_argument("--wait", action="store_true")
+    p.add_argument("--wait", action="store_true", help=WAIT_HELP)
     p.set_defaults(func=cmd_decide)
 
 
@@ -494,7 +545,7 @@ def configure_rollback_parser(sub: argparse._SubParsersAction) -> None:
         "--edit", help="JSON object of state channel → new value, merged over the checkpoint's values"
     )
     p.add_argument("--reason")
-    p.add_argument("--wait", action="store_true")
+    p.add_argument("--wait", action="store_true", help=WAIT_HELP)
     p.set_defaults(func=cmd_rollback)
 
 

@@ -56,6 +56,7 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, create
 
 from core import messages
 from core.errors import BadInput, NotFound
+from core.outcomes import Outcome, OutcomeRule, default_outcome
 from core.paths import DATA_DIR
 
 log = logging.getLogger(__name__)
@@ -144,6 +145,9 @@ class WorkflowSpec:
         message_keys: input keys holding chat messages (``add_messages`` or a
             list of messages): launch input there takes every form LangGraph
             accepts (:mod:`core.messages`).
+        outcome_rule: the declared rule giving a run's outcome from its final
+            values when it ran to its end (:mod:`core.outcomes`); None: the
+            outcome is the status. See :meth:`outcome_of`.
     """
 
     id: str
@@ -206,6 +210,24 @@ class WorkflowSpec:
     context_model: type[BaseModel] | None = None
     serde_types: frozenset[tuple[str, str]] = frozenset()
     message_keys: tuple[str, ...] = ()
+    outcome_rule: OutcomeRule | None = None
+
+    def outcome_of(self, final_values: Mapping[str, Any] | None, status: str) -> Outcome:
+        """The outcome of a run that finished with ``status`` and these final values.
+
+        Only a run that ran to its end (``succeeded``) asks the rule; a failed
+        or cancelled run is what its status says. A rule that fails or names
+        an unknown outcome is logged and the status stands, so a broken rule
+        never blocks the end of a run.
+        """
+        fallback = default_outcome(status)
+        if self.outcome_rule is None or status != Outcome.SUCCEEDED or final_values is None:
+            return fallback
+        try:
+            return Outcome(self.outcome_rule(final_values, status) or fallback)
+        except Exception:  # noqa: BLE001 - a workflow's own rule must not break the run service
+            log.exception("outcome rule of %s failed; keeping %s", self.id, fallback.value)
+            return fallback
 
     @property
     def default_sample(self) -> str | None:

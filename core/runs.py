@@ -36,6 +36,7 @@ from core.db import get_pool
 from core.errors import BadInput, Conflict, NotFound
 from core.interrupts import ACTIONS, allowed_actions, describe, pending_from_state, resume_value
 from core.jsonable import to_jsonable
+from core.outcomes import OUTCOMES, Outcome
 from core.registry import Priority, WorkflowSpec, get_workflow
 
 
@@ -80,6 +81,15 @@ class Run:
     thread_id: str = ""
     context: dict[str, Any] | None = None
     config: dict[str, Any] = field(default_factory=dict)
+    outcome: str | None = None
+
+    @property
+    def duration_seconds(self) -> float | None:
+        """Seconds from start to finish (to now while it runs); None before it started."""
+        if self.started_at is None:
+            return None
+        end = self.finished_at or datetime.now(self.started_at.tzinfo)
+        return max(0.0, (end - self.started_at).total_seconds())
 
     @property
     def attached(self) -> bool:
@@ -106,6 +116,7 @@ class Run:
             thread_id=row.get("thread_id") or str(row["id"]),
             context=row.get("context"),
             config=row.get("config") or {},
+            outcome=row.get("outcome"),
         )
 
 
@@ -492,7 +503,7 @@ def cancel(run_id: str, *, actor: str, reason: str | None = None) -> Run:
         if run.status.finished:
             raise Conflict(f"run {run_id} already {run.status.value}")
         row = conn.execute(
-            "UPDATE runs SET status = 'cancelled', finished_at = now(), updated_at = now()"
+            "UPDATE runs SET status = 'cancelled', outcome = 'cancelled', finished_at = now(), updated_at = now()"
             " WHERE id = %s RETURNING *",
             (run_id,),
         ).fetchone()
@@ -655,7 +666,8 @@ def rollback(
             (run_id,),
         )
         conn.execute(
-            "UPDATE runs SET status = %s, finished_at = NULL, error = NULL, updated_at = now() WHERE id = %s",
+            "UPDATE runs SET status = %s, finished_at = NULL, error = NULL, outcome = NULL,"
+            " updated_at = now() WHERE id = %s",
             ("interrupted" if paused else "queued", run_id),
         )
         if paused:
@@ -717,11 +729,12 @@ def attach(thread_id: str, workflow_id: str, *, actor: str, reason: str | None =
         pending = pending_from_state(state)
         status = RunStatus.INTERRUPTED if pending else RunStatus.SUCCEEDED
         checkpoint_id = state.config["configurable"].get("checkpoint_id")
+        outcome = spec.outcome_of(state.values, status.value).value if status.finished else None
         row = conn.execute(
             "INSERT INTO runs (id, thread_id, workflow_id, status, input, priority, created_by,"
-            " started_at, finished_at)"
-            " VALUES (%s, %s, %s, %s, '{}', %s, %s, now(), CASE WHEN %s THEN now() END) RETURNING *",
-            (run_id, thread_id, spec.id, status.value, spec.priority, actor, status.finished),
+            " started_at, finished_at, outcome)"
+            " VALUES (%s, %s, %s, %s, '{}', %s, %s, now(), CASE WHEN %s THEN now() END, %s) RETURNING *",
+            (run_id, thread_id, spec.id, status.value, spec.priority, actor, status.finished, outcome),
         ).fetchone()
         for p in pending:
             conn.execute(
@@ -848,6 +861,7 @@ def list_runs(
     search: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    outcome: str | list[str] | None = None,
     sort: str = "created_at",
     descending: bool = True,
     limit: int = 50,
@@ -864,7 +878,7 @@ def list_runs(
         raise BadInput("limit must be between 1 and 1000")
     if offset < 0:
         raise BadInput("offset must not be negative")
-    where, params = _run_filters(statuses, workflow_id, search, since, until)
+    where, params = _run_filters(statuses, workflow_id, search, since, until, _outcomes(outcome))
     direction = "DESC" if descending else "ASC"
     sql = f"SELECT * FROM runs {where} ORDER BY {sort} {direction}, id {direction} LIMIT %s OFFSET %s"
     with get_pool().connection() as conn:
@@ -878,12 +892,16 @@ def _run_filters(
     search: str | None,
     since: datetime | None,
     until: datetime | None,
+    outcomes: list[str] | None = None,
 ) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
     if statuses:
         clauses.append("status = ANY(%s)")
         params.append(statuses)
+    if outcomes:
+        clauses.append("outcome = ANY(%s)")
+        params.append(outcomes)
     if workflow_id:
         clauses.append("workflow_id = %s")
         params.append(_clean_text(workflow_id, "workflow", 200))
@@ -905,6 +923,15 @@ def _run_filters(
     return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
+def _outcomes(outcome: str | list[str] | None) -> list[str]:
+    """The outcome filter as a list, each checked (BadInput names the known ones)."""
+    wanted = [outcome] if isinstance(outcome, str) else list(outcome or [])
+    for o in wanted:
+        if o not in OUTCOMES:
+            raise BadInput(f"outcome must be one of {', '.join(OUTCOMES)}, not {o!r}")
+    return wanted
+
+
 def count_runs(**filters: Any) -> int:
     """How many runs match the same filters as :func:`list_runs`."""
     statuses = filters.get("status")
@@ -915,6 +942,7 @@ def count_runs(**filters: Any) -> int:
         filters.get("search"),
         filters.get("since"),
         filters.get("until"),
+        _outcomes(filters.get("outcome")),
     )
     with get_pool().connection() as conn:
         return conn.execute(f"SELECT count(*) AS n FROM runs {where}", params).fetchone()["n"]
@@ -1194,6 +1222,8 @@ def mark_finished(
     The workflow's retention rule is applied again, now with the final values
     (None when the graph failed): e.g. a ticket classified CRITICAL keeps its
     run as CRITICAL. The priority only ever goes up; a change is an event.
+    The run's outcome (:meth:`WorkflowSpec.outcome_of`) is set in the same
+    transaction, so a finished run is never without one.
     """
     with get_pool().connection() as conn, conn.transaction():
         row = conn.execute(
@@ -1206,7 +1236,28 @@ def mark_finished(
             (run_id,),
         )
         if row is not None:
+            _set_outcome(conn, run_id, row["workflow_id"], status, final_values)
             _apply_final_priority(conn, run_id, row, final_values)
+
+
+def outcome_for(workflow_id: str, status: RunStatus, final_values: dict[str, Any] | None) -> Outcome:
+    """The outcome the workflow's rule gives (the status when the workflow left the registry)."""
+    try:
+        spec = get_workflow(workflow_id)
+    except NotFound:
+        return Outcome(status.value)
+    return spec.outcome_of(final_values, status.value)
+
+
+def _set_outcome(
+    conn: Connection,
+    run_id: str,
+    workflow_id: str,
+    status: RunStatus,
+    final_values: dict[str, Any] | None,
+) -> None:
+    outcome = outcome_for(workflow_id, status, final_values)
+    conn.execute("UPDATE runs SET outcome = %s WHERE id = %s", (outcome.value, run_id))
 
 
 def _apply_final_priority(

@@ -34,6 +34,26 @@ STATUS_ICONS = {
     "failed": ":material/error:",
     "cancelled": ":material/block:",
 }
+OUTCOME_COLORS = {
+    "succeeded": "green",
+    "failed": "red",
+    "rejected": "red",
+    "compensated": "orange",
+    "degraded": "orange",
+    "timed_out": "red",
+    "escalated": "blue",
+    "cancelled": "violet",
+}
+OUTCOME_ICONS = {
+    "succeeded": ":material/task_alt:",
+    "failed": ":material/error:",
+    "rejected": ":material/thumb_down:",
+    "compensated": ":material/undo:",
+    "degraded": ":material/warning:",
+    "timed_out": ":material/timer_off:",
+    "escalated": ":material/support_agent:",
+    "cancelled": ":material/block:",
+}
 
 NODE_FILL = {
     "pending": "#f1f5f9",
@@ -67,6 +87,35 @@ def md_code(text: Any) -> str:
 def render_status_badge(status: str) -> None:
     """A coloured badge for a run status."""
     st.badge(status, color=STATUS_COLORS.get(status, "gray"), icon=STATUS_ICONS.get(status))
+
+
+def outcome_label(outcome: str | None) -> str:
+    """A run's outcome for a table cell (``—`` while it has none: not finished)."""
+    return (outcome or "—").replace("_", " ")
+
+
+def render_outcome_badge(outcome: str | None) -> None:
+    """A coloured badge for a finished run's outcome (nothing before it finishes)."""
+    if outcome:
+        st.badge(
+            f"outcome: {outcome_label(outcome)}",
+            color=OUTCOME_COLORS.get(outcome, "gray"),
+            icon=OUTCOME_ICONS.get(outcome),
+        )
+
+
+def duration_text(seconds: float | None) -> str:
+    """``850 ms`` / ``12.4 s`` / ``3 min 04 s`` / ``2 h 05 min``; ``—`` before a run started."""
+    if seconds is None:
+        return "—"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
 def render_error(exc: BaseException, prefix: str = "") -> None:

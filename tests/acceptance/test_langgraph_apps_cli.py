@@ -33,13 +33,15 @@ def app_worker(env):
     proc.stop()
 
 
-def _json(result) -> dict | list:
-    assert result.returncode == 0, result.stderr
+def _json(result, code: int = 0) -> dict | list:
+    assert result.returncode == code, result.stderr
     return json.loads(result.stdout)
 
 
-def _launch(env, workflow_id: str, raw: dict, *extra: str) -> dict:
-    return _json(run_cli(env, "--json", "launch", workflow_id, "--input", json.dumps(raw), *extra, "--wait"))
+def _launch(env, workflow_id: str, raw: dict, *extra: str, code: int = 0) -> dict:
+    """``launch --wait``: exit 0 when the run succeeded or waits at an interrupt, 1 when it did not succeed."""
+    launched = run_cli(env, "--json", "launch", workflow_id, "--input", json.dumps(raw), *extra, "--wait")
+    return _json(launched, code)
 
 
 def _decide(env, run_id: str, action: str, *extra: str) -> str:
@@ -138,8 +140,9 @@ def test_message_payload_subgraph_interrupt_and_store_items(env, app_worker):
 
 
 def test_failures_fail_at_once_and_stay_failed(env, app_worker, db_url):
-    raised = _launch(env, "failing", {"mode": "raise", "note": "x1"})
-    nul = _launch(env, "failing", {"mode": "nul"})
+    raised = _launch(env, "failing", {"mode": "raise", "note": "x1"}, code=1)
+    nul = _launch(env, "failing", {"mode": "nul"}, code=1)
+    assert raised["outcome"] == nul["outcome"] == "failed"  # an external graph: its status is its outcome
     assert raised["status"] == "failed" and raised["error"] == "ValueError: cannot parse 'x1'"
     assert nul["status"] == "failed" and nul["error"].startswith("UntranslatableCharacter")
     text = run_cli(env, "show", raised["id"])

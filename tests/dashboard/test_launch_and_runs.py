@@ -67,3 +67,28 @@ def test_runs_filters_and_search(open_page) -> None:
     assert "1 run(s) match" in texts(at)
     frame = at.dataframe[0].value
     assert list(frame["run"]) == [first.id]
+
+
+def test_runs_list_shows_outcome_and_duration_and_filters_by_outcome(open_page) -> None:
+    fine = runs.launch("approval_fixture", {}, actor=ACTOR)
+    runs.mark_running(fine.id, "test")
+    runs.mark_finished(fine.id, runs.RunStatus.SUCCEEDED, final_values={})
+    undone = runs.launch("approval_fixture", {}, actor=ACTOR)
+    runs.cancel(undone.id, actor=ACTOR)
+    waiting = runs.launch("approval_fixture", {}, actor=ACTOR)
+    at = open_page("runs")
+    frame = at.dataframe[0].value.set_index("run")
+    assert frame.loc[fine.id, "outcome"] == "succeeded"
+    assert frame.loc[undone.id, "outcome"] == "cancelled"
+    assert frame.loc[waiting.id, "outcome"] == "—" and frame.loc[waiting.id, "duration"] == "—"
+    assert frame.loc[fine.id, "duration"].endswith(("ms", " s"))
+
+    at.multiselect(key="runs_outcome").set_value(["cancelled"])
+    _button(at, "Apply").click().run()
+    assert not at.exception
+    assert "1 run(s) match" in texts(at)
+    assert list(at.dataframe[0].value["run"]) == [undone.id]
+
+    at.multiselect(key="runs_outcome").set_value(["degraded", "rejected"])
+    _button(at, "Apply").click().run()
+    assert "No run matches these filters" in texts(at)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from core.registry import WorkflowSpec, samples_in
 from core.workflows.agent_factory.graph import build_graph
 from core.workflows.agent_factory.inputs import AgentFactoryInput
+from core.workflows.agent_factory.outcome import outcome
 
 SPEC = WorkflowSpec(
     id="agent_factory",
@@ -19,6 +20,7 @@ SPEC = WorkflowSpec(
     build_graph=build_graph,
     input_model=AgentFactoryInput,
     samples=samples_in("agent_factory"),
+    outcome_rule=outcome,
     interrupt_points=(),
     priority="MEDIUM",
 )

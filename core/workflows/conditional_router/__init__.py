@@ -5,6 +5,7 @@ from __future__ import annotations
 from core.registry import WorkflowSpec, samples_in
 from core.workflows.conditional_router.graph import build_graph
 from core.workflows.conditional_router.logic import retention_priority
+from core.workflows.conditional_router.outcome import outcome
 from core.workflows.conditional_router.state import RouterInput
 
 SPEC = WorkflowSpec(
@@ -20,6 +21,7 @@ SPEC = WorkflowSpec(
     build_graph=build_graph,
     input_model=RouterInput,
     samples=samples_in("conditional_router"),
+    outcome_rule=outcome,
     interrupt_points=(),
     priority="MEDIUM",
     retention_priority=retention_priority,

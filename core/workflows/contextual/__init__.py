@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.registry import WorkflowSpec, retention_by_business_priority, samples_in
 from core.workflows.contextual.graph import build_graph
+from core.workflows.contextual.outcome import outcome
 from core.workflows.contextual.state import ContextualInput
 
 SPEC = WorkflowSpec(
@@ -18,6 +19,7 @@ SPEC = WorkflowSpec(
     build_graph=build_graph,
     input_model=ContextualInput,
     samples=samples_in("contextual"),
+    outcome_rule=outcome,
     interrupt_points=(),
     priority="MEDIUM",
     retention_priority=retention_by_business_priority,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.registry import WorkflowSpec, retention_by_business_priority, samples_in
 from core.workflows.enterprise_state.graph import build_graph
+from core.workflows.enterprise_state.outcome import outcome
 from core.workflows.enterprise_state.state import EnterpriseInput
 
 SPEC = WorkflowSpec(
@@ -20,6 +21,7 @@ SPEC = WorkflowSpec(
     build_graph=build_graph,
     input_model=EnterpriseInput,
     samples=samples_in("enterprise_state"),
+    outcome_rule=outcome,
     interrupt_points=("checkpoint_manager",),
     priority="HIGH",
     retention_priority=retention_by_business_priority,

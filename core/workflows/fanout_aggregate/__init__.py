@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.registry import WorkflowSpec, samples_in
 from core.workflows.fanout_aggregate.graph import build_graph
+from core.workflows.fanout_aggregate.outcome import outcome
 from core.workflows.fanout_aggregate.state import FanoutInput
 
 SPEC = WorkflowSpec(
@@ -18,6 +19,7 @@ SPEC = WorkflowSpec(
     build_graph=build_graph,
     input_model=FanoutInput,
     samples=samples_in("fanout_aggregate"),
+    outcome_rule=outcome,
     interrupt_points=(),
     priority="MEDIUM",
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from core.registry import WorkflowSpec, samples_in
 from core.workflows.parallel_sync.graph import build_graph
 from core.workflows.parallel_sync.inputs import ParallelSyncInput
+from core.workflows.parallel_sync.outcome import outcome
 
 SPEC = WorkflowSpec(
     id="parallel_sync",
@@ -20,6 +21,7 @@ SPEC = WorkflowSpec(
     input_model=ParallelSyncInput,
     branch_key="branch_id",
     samples=samples_in("parallel_sync"),
+    outcome_rule=outcome,
     interrupt_points=("approve_sync_point", "approve_quality"),
     priority="HIGH",
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from core.registry import WorkflowSpec, samples_in
 from core.workflows.saga.graph import build_graph
 from core.workflows.saga.logic import retention_priority
+from core.workflows.saga.outcome import outcome
 from core.workflows.saga.state import SagaInput
 
 SPEC = WorkflowSpec(
@@ -20,6 +21,7 @@ SPEC = WorkflowSpec(
     build_graph=build_graph,
     input_model=SagaInput,
     samples=samples_in("saga"),
+    outcome_rule=outcome,
     interrupt_points=(),
     priority="HIGH",
     retention_priority=retention_priority,
