@@ -1,7 +1,7 @@
 """Who may do what: roles, checked in core for every mutating action.
 
 Roles are ordered, each including the ones before it:
-``viewer`` (read only) < ``operator`` (launch, cancel) < ``approver``
+``viewer`` (read only) < ``operator`` (launch, send, cancel) < ``approver``
 (decide interrupts) < ``admin`` (roll back, prune, change roles).
 
 An identity's role comes from the ``user_roles`` table when an admin has set
@@ -43,6 +43,7 @@ class Role(IntEnum):
 
 ACTION_ROLES: dict[str, Role] = {
     "launch": Role.OPERATOR,
+    "send": Role.OPERATOR,
     "attach": Role.OPERATOR,
     "cancel": Role.OPERATOR,
     "decide": Role.APPROVER,

@@ -301,6 +301,22 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     return _waited_code(run)
 
 
+def cmd_send(args: argparse.Namespace) -> int:
+    from core import runs
+
+    if args.input is not None:
+        raw = _parse_json(args.input, "--input")
+    else:
+        raw = _parse_json(_read_input_file(args.input_file, runs.MAX_INPUT_BYTES), str(args.input_file))
+    run = runs.send(args.run_id, raw, actor=_actor())
+    if not args.wait:
+        _emit(args, run, lambda: f"{run.id} {run.status.value}")
+        return 0
+    run = _wait(run.id)
+    _emit(args, run, lambda: _waited_text(run))
+    return _waited_code(run)
+
+
 def cmd_cancel(args: argparse.Namespace) -> int:
     from core import runs
 
@@ -549,6 +565,18 @@ def configure_rollback_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_rollback)
 
 
+def configure_send_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "send", help="give a finished run's thread its next input and run it again (a chat's next turn)"
+    )
+    p.add_argument("run_id")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--input", help='the next input as JSON, e.g. {"messages": "and tomorrow?"}')
+    src.add_argument("--input-file", help="file holding the input JSON")
+    p.add_argument("--wait", action="store_true", help="return when interrupted or finished")
+    p.set_defaults(func=cmd_send)
+
+
 def _non_negative_int(text: str) -> int:
     try:
         value = int(text)
@@ -630,6 +658,7 @@ def build_parser() -> argparse.ArgumentParser:
     configure_decide_parser(sub)
     configure_history_parser(sub)
     configure_rollback_parser(sub)
+    configure_send_parser(sub)
     configure_prune_parser(sub)
     cancel = sub.add_parser("cancel", help="cancel a run")
     cancel.add_argument("run_id")

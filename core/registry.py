@@ -260,20 +260,23 @@ class WorkflowSpec:
             raise NotFound(f"workflow {self.id!r} has no sample {name!r}")
         return json.loads(self.samples[name].read_text())
 
-    def validate_input(self, raw: Any) -> dict[str, Any]:
+    def validate_input(self, raw: Any, *, partial: bool = False) -> dict[str, Any]:
         """Validate a launch input; returns the graph input (JSON) or raises BadInput.
 
         Message keys are converted first, as ``add_messages`` would convert
-        them, and stored in LangChain's message-dict form.
+        them, and stored in LangChain's message-dict form. ``partial``: only
+        the keys given come back (a thread's next input must not reset the
+        others to their defaults).
         """
         what = f"input for {self.id}"
+        exclude_unset = self.exclude_unset or partial
         if not self.message_keys or not isinstance(raw, dict):
-            return _validated(self.input_model, raw, what, self.exclude_unset)
+            return _validated(self.input_model, raw, what, exclude_unset)
         try:
             coerced = messages.coerce_input(raw, self.message_keys)
         except messages.MessageInputError as exc:
             raise BadInput(f"invalid {what}: {exc}") from None
-        value = _validated(self.input_model, coerced, what, self.exclude_unset)
+        value = _validated(self.input_model, coerced, what, exclude_unset)
         for key in self.message_keys:
             if key in raw:
                 value[key] = [messages.message_json(m) for m in coerced[key]]

@@ -14,7 +14,9 @@ A step is idempotent with respect to the checkpoint: it always continues the
 thread from its latest checkpoint, so a job retried after its worker died
 picks up where the dead worker's last checkpoint left off instead of starting
 over. The initial input is passed only when the thread has no checkpoint yet,
-and a resume value only while its interrupt is still pending. The run's
+a sent input (``runs.send``) only while the thread still stands at the
+checkpoint it was sent to, and a resume value only while its interrupt is
+still pending. The run's
 context and ``configurable`` values are passed on every step.
 
 Only a lost database (and a lost worker, which the queue notices) is retried;
@@ -319,6 +321,10 @@ async def _step_input(
     state = await graph.aget_state(config)
     if state.created_at is None:  # no checkpoint yet: a fresh start
         return spec.graph_input(run.input)
+    if run.next_input is not None:  # a sent input (the thread's next turn), applied exactly once
+        if state.config["configurable"].get("checkpoint_id") == run.next_input_after:
+            return spec.graph_input(run.next_input)
+        return None  # an earlier attempt of this step applied it: continue from there
     if command.get("kind") == "resume":
         pending = [i.id for i in state.interrupts]
         decided = await asyncio.to_thread(runs.decided_responses, run.id, pending) if pending else {}

@@ -4,8 +4,9 @@ Lifecycle::
 
     queued → running → interrupted → (decision) queued → running → ...
                      → succeeded | failed | cancelled
+    succeeded → (send: the thread's next input) queued → running → ...
 
-Every operator action (launch, decide, roll back, cancel) runs in one
+Every operator action (launch, decide, send, roll back, cancel) runs in one
 transaction that locks the run row, checks the state allows it, writes the
 change and its audit-log row, and enqueues the worker job, so an action either
 happens completely or not at all, and of two simultaneous actions on the same
@@ -82,6 +83,8 @@ class Run:
     context: dict[str, Any] | None = None
     config: dict[str, Any] = field(default_factory=dict)
     outcome: str | None = None
+    next_input: dict[str, Any] | None = None
+    next_input_after: str | None = None
 
     @property
     def duration_seconds(self) -> float | None:
@@ -117,6 +120,8 @@ class Run:
             context=row.get("context"),
             config=row.get("config") or {},
             outcome=row.get("outcome"),
+            next_input=row.get("next_input"),
+            next_input_after=row.get("next_input_after"),
         )
 
 
@@ -492,6 +497,78 @@ def decide(
     return target
 
 
+def _latest_checkpoint(conn: Connection, thread_id: str) -> str | None:
+    """The thread's newest root checkpoint id (the one LangGraph continues from)."""
+    row = conn.execute(
+        "SELECT checkpoint_id FROM checkpoints WHERE thread_id = %s AND checkpoint_ns = ''"
+        " ORDER BY checkpoint_id DESC LIMIT 1",
+        (thread_id,),
+    ).fetchone()
+    return row["checkpoint_id"] if row else None
+
+
+def _check_sendable(run: Run) -> None:
+    """Only a thread at rest takes its next input; anything else is a conflict, said why."""
+    if run.status == RunStatus.SUCCEEDED:
+        return
+    why = {
+        RunStatus.QUEUED: "is queued; send once it has finished",
+        RunStatus.RUNNING: "is running; send once it has finished",
+        RunStatus.INTERRUPTED: "is waiting for an operator; decide its interrupt first",
+        RunStatus.FAILED: "failed; roll it back to a checkpoint to continue it",
+        RunStatus.CANCELLED: "was cancelled; launch a new run",
+    }[run.status]
+    raise Conflict(f"run {run.id} {why}")
+
+
+def send(run_id: str, raw_input: Any, *, actor: str) -> Run:
+    """Give a finished thread its next input and run it again: the next turn of a chat.
+
+    The same run (and thread) goes back to queued; the graph gets the input
+    on top of its latest state, as LangGraph's ``invoke(input, thread)`` on
+    an idle thread does (``add_messages`` appends the new messages). The
+    input is validated like a launch input, but only the keys given are
+    passed on. The run change, the input (``next_input``, with the checkpoint
+    it applies to), an ``input_sent`` event, the audit row and the job are one
+    transaction; a step retried after a crash finds the thread past that
+    checkpoint and does not apply the input again. Refused (Conflict) unless
+    the run has succeeded.
+    """
+    actor = _check_actor(actor)
+    run_id = parse_run_id(run_id)
+    if raw_input is None:
+        raise BadInput('send needs an input: a JSON object, e.g. {"messages": "hello"}')
+    _json_size_ok(raw_input, "input")
+    with _transaction() as conn:
+        auth.require(actor, "send", conn)
+        run = _lock_run(conn, run_id)
+        spec = get_workflow(run.workflow_id)
+        graph_input = spec.validate_input(raw_input, partial=True)
+        _check_sendable(run)
+        after = _latest_checkpoint(conn, run.thread_id)
+        if after is None:
+            raise Conflict(f"run {run_id} has no checkpoint to continue from")
+        row = conn.execute(
+            "UPDATE runs SET status = 'queued', finished_at = NULL, error = NULL, outcome = NULL,"
+            " next_input = %s, next_input_after = %s, updated_at = now() WHERE id = %s RETURNING *",
+            (Jsonb(graph_input), after, run_id),
+        ).fetchone()
+        conn.execute(
+            "INSERT INTO run_events (run_id, kind, data) VALUES (%s, 'input_sent', %s)",
+            (run_id, Jsonb({"input": graph_input, "checkpoint_id": after, "by": actor})),
+        )
+        _audit(
+            conn,
+            actor,
+            "send",
+            run_id,
+            checkpoint_id=after,
+            details={"thread_id": run.thread_id, "workflow_id": spec.id, "input_keys": sorted(graph_input)},
+        )
+        queue.enqueue(run_id, {"kind": "send"}, connection=conn)
+    return Run.from_row(row)
+
+
 def cancel(run_id: str, *, actor: str, reason: str | None = None) -> Run:
     """Cancel a run that has not finished; a running step stops at its next event."""
     actor = _check_actor(actor)
@@ -503,8 +580,8 @@ def cancel(run_id: str, *, actor: str, reason: str | None = None) -> Run:
         if run.status.finished:
             raise Conflict(f"run {run_id} already {run.status.value}")
         row = conn.execute(
-            "UPDATE runs SET status = 'cancelled', outcome = 'cancelled', finished_at = now(), updated_at = now()"
-            " WHERE id = %s RETURNING *",
+            "UPDATE runs SET status = 'cancelled', outcome = 'cancelled', finished_at = now(), updated_at = now(),"
+            " next_input = NULL, next_input_after = NULL WHERE id = %s RETURNING *",
             (run_id,),
         ).fetchone()
         conn.execute(
@@ -667,7 +744,7 @@ def rollback(
         )
         conn.execute(
             "UPDATE runs SET status = %s, finished_at = NULL, error = NULL, outcome = NULL,"
-            " updated_at = now() WHERE id = %s",
+            " next_input = NULL, next_input_after = NULL, updated_at = now() WHERE id = %s",
             ("interrupted" if paused else "queued", run_id),
         )
         if paused:
@@ -1165,7 +1242,8 @@ def mark_interrupted(run_id: str, pending: list[dict[str, Any]], checkpoint_id: 
                 (run_id, p["interrupt_id"], p.get("node"), Jsonb(to_jsonable(p["payload"])), checkpoint_id),
             )
         conn.execute(
-            "UPDATE runs SET status = %s, updated_at = now() WHERE id = %s AND status = 'running'",
+            "UPDATE runs SET status = %s, next_input = NULL, next_input_after = NULL, updated_at = now()"
+            " WHERE id = %s AND status = 'running'",
             ("queued" if decided else "interrupted", run_id),
         )
 
@@ -1227,7 +1305,8 @@ def mark_finished(
     """
     with get_pool().connection() as conn, conn.transaction():
         row = conn.execute(
-            "UPDATE runs SET status = %s, error = %s, finished_at = now(), updated_at = now()"
+            "UPDATE runs SET status = %s, error = %s, finished_at = now(), updated_at = now(),"
+            " next_input = NULL, next_input_after = NULL"
             " WHERE id = %s AND status = 'running' RETURNING workflow_id, input, priority",
             (status.value, error, run_id),
         ).fetchone()

@@ -297,6 +297,28 @@ def decision_callback(
     return on_decide
 
 
+def message_key(workflow_id: str) -> str | None:
+    """The state key a chat message box writes to (the graph's first message key), if any."""
+    try:
+        keys = registry.get_workflow(workflow_id).message_keys
+    except LgopsError:
+        return None
+    return keys[0] if keys else None
+
+
+def send_message(run_id: str, workflow_id: str, text: str) -> runs.Run:
+    """The operator's next chat message to a finished thread: the run goes again (``runs.send``)."""
+    key = message_key(workflow_id)
+    if key is None:
+        raise BadInput(f"workflow {workflow_id!r} has no messages to send to")
+    if not text.strip():
+        raise BadInput("the message is empty")
+    try:
+        return runs.send(run_id, {key: [{"role": "user", "content": text}]}, actor=actor())
+    finally:
+        clear_caches()
+
+
 def cancel(run_id: str, reason: str | None) -> runs.Run:
     """Cancel a run that has not finished."""
     try:

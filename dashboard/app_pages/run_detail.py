@@ -164,6 +164,29 @@ def _decisions(run: Any, pending: list[Any]) -> None:
             )
 
 
+def _message_box(run: Any) -> None:
+    """The chat's next message, for graphs whose state holds messages: sent once the run has finished."""
+    if services.message_key(run.workflow_id) is None:
+        return
+    blocked = services.why_not("send")
+    if blocked is None and run.status.value != "succeeded":
+        blocked = f"The run is {run.status.value}; the next message can be sent once it has succeeded."
+    text = st.chat_input(
+        blocked or "Send the next message (runs the thread again)",
+        key="run_detail_send",
+        disabled=bool(blocked),
+        max_chars=20_000,
+    )
+    if not text:
+        return
+    try:
+        services.send_message(run.id, run.workflow_id, text)
+        ss.run_detail_flash = ("ok", "Message sent; the run is queued for its next turn.")
+    except services.LgopsError as exc:
+        ss.run_detail_flash = ("err", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    st.rerun()
+
+
 def _timer_rerun() -> bool:
     """True when only the fragment is running (its timer), not the whole page.
 
@@ -313,6 +336,7 @@ except services.LgopsError as exc:
     ui.render_error(exc)
     pending = []
 _decisions(run, pending)
+_message_box(run)
 st.fragment(_live, run_every=None if finished else REFRESH_SECONDS)(run.id, _signature(run, pending))
 if not finished:
     st.caption(f"Live: refreshes every {REFRESH_SECONDS:g} s until the run finishes.")

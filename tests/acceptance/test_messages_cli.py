@@ -7,6 +7,7 @@ worker process; the messages are read back through ``show --json``.
 from __future__ import annotations
 
 import json
+import time
 
 import psycopg
 import pytest
@@ -95,3 +96,79 @@ def test_show_prints_the_transcript_and_json_has_langchain_message_dicts(env, ch
     ]
     assert tool["type"] == "tool" and tool["tool_call_id"] == "call_1" and tool["name"] == "lookup"
     assert answer == {**answer, "type": "ai", "content": "answer: found weather in sf", "tool_calls": []}
+
+
+def _checkpoints(db_url: str, thread_id: str) -> int:
+    with psycopg.connect(db_url) as conn:
+        return conn.execute(
+            "SELECT count(*) FROM checkpoints WHERE thread_id = %s AND checkpoint_ns = ''", (thread_id,)
+        ).fetchone()[0]
+
+
+def _wait_status(env, run_id: str, status: str, timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        shown = _json(run_cli(env, "--json", "show", run_id))
+        if shown["run"]["status"] == status:
+            return shown
+        assert time.monotonic() < deadline, shown["run"]
+        time.sleep(0.3)
+
+
+def test_send_runs_the_second_turn_exactly_once_across_a_worker_kill(env, chat_worker, db_url):
+    run = _launch(env, {"messages": [{"role": "user", "content": "weather in sf"}]})
+    first = _checkpoints(db_url, run["id"])
+    sent = _json(run_cli(env, "--json", "send", run["id"], "--input", '{"messages": "nyc, slowly"}'))
+    assert sent["id"] == run["id"] and sent["status"] == "queued"
+    # Kill the worker inside the tool: the input and the model step are checkpointed, the tool is not.
+    deadline = time.monotonic() + 30
+    while _checkpoints(db_url, run["id"]) < first + 3:
+        assert time.monotonic() < deadline, "the second turn made no progress"
+        time.sleep(0.05)
+    chat_worker.kill()
+    assert _checkpoints(db_url, run["id"]) < first + 5, "the turn ended before the kill"
+    # Until the turn is over (it is "running" on a dead worker now), another send is a conflict.
+    again = run_cli(env, "send", run["id"], "--input", '{"messages": "too soon"}')
+    assert again.returncode == 3 and again.stderr.count("\n") == 1, again.stderr
+    assert again.stderr == f"error: run {run['id']} is running; send once it has finished\n"
+    chat_worker.start()
+    shown = _wait_status(env, run["id"], "succeeded")
+    said = [(m["type"], m["content"]) for m in shown["state"]["values"]["messages"]]
+    assert said == [
+        ("human", "weather in sf"),
+        ("ai", ""),
+        ("tool", "found weather in sf"),
+        ("ai", "answer: found weather in sf"),
+        ("human", "nyc, slowly"),  # once, though the step ran twice
+        ("ai", ""),
+        ("tool", "found nyc, slowly"),
+        ("ai", "answer: found nyc, slowly"),
+    ]
+    assert shown["state"]["values"]["turns"] == ["model", "lookup", "model"] * 2
+    assert shown["run"]["attempts"] == 3  # turn one, the killed step, its retry
+    [audit] = _json(run_cli(env, "--json", "audit", "--run", run["id"], "--action", "send"))
+    assert audit["actor"] == "cli:test-operator" and audit["details"]["input_keys"] == ["messages"]
+
+
+def test_send_refusals_exit_2_or_3_and_write_nothing(env, chat_worker, db_url):
+    run = _launch(env, {"messages": "hi"})
+    for args, code, start in (
+        (
+            ("--input", '{"messages": [{"role": "wizard", "content": "x"}]}'),
+            2,
+            "error: invalid input for chat",
+        ),
+        (("--input", "not json"), 2, "error: --input"),
+        (("--input", "null"), 2, "error: send needs an input"),
+        ((), 2, "error: send: "),
+    ):
+        result = run_cli(env, "send", run["id"], *args)
+        assert result.returncode == code, (args, result.stderr)
+        assert result.stderr.startswith(start) and result.stderr.count("\n") == 1, result.stderr
+    assert run_cli(env, "send", "nope", "--input", "{}").returncode == 2
+    assert run_cli(env, "send", "00000000-0000-0000-0000-000000000000", "--input", "{}").returncode == 4
+    with psycopg.connect(db_url) as conn:
+        assert conn.execute("SELECT count(*) FROM audit_log WHERE action = 'send'").fetchone()[0] == 0
+        assert (
+            conn.execute("SELECT status FROM runs WHERE id = %s", (run["id"],)).fetchone()[0] == "succeeded"
+        )

@@ -57,3 +57,41 @@ def test_a_graph_without_messages_has_no_messages_tab(with_chat) -> None:
     at = open_app("run_detail", run=run.id)
     assert not at.exception
     assert "Messages" not in [t.label for t in at.tabs]
+
+
+def test_message_box_sends_the_next_turn(with_chat) -> None:
+    run = _chat_run("weather in sf")
+    at = open_app("run_detail", run=run.id)
+    box = at.chat_input(key="run_detail_send")
+    assert not box.disabled
+    box.set_value("and in nyc?").run()
+    assert not at.exception
+    assert [s.value for s in at.success] == ["Message sent; the run is queued for its next turn."]
+    sent = runs.get_run(run.id)
+    assert sent.status == runs.RunStatus.QUEUED
+    assert sent.next_input == {"messages": [{"type": "human", "content": "and in nyc?"}]}
+    [audit] = runs.audit_log(run_id=run.id, action="send")
+    assert audit.actor == ACTOR
+    assert at.chat_input(key="run_detail_send").disabled  # queued: no second message meanwhile
+
+    runner.drive_now(run.id, {"kind": "send"})
+    at = open_app("run_detail", run=run.id)
+    assert not at.exception
+    texts = [_said(b)[1] if len(_said(b)) > 1 else "" for b in at.chat_message]
+    assert texts[4] == ui.md_escape("and in nyc?") and texts[-1] == ui.md_escape("answer: found and in nyc?")
+    assert len(at.chat_message) == 8
+
+
+def test_message_box_is_disabled_until_the_run_has_finished(with_chat) -> None:
+    run = runs.launch("chat", {"messages": "hi"}, actor=ACTOR)
+    at = open_app("run_detail", run=run.id)
+    assert not at.exception
+    box = at.chat_input(key="run_detail_send")
+    assert box.disabled and "queued" in box.placeholder
+    assert runs.audit_log(run_id=run.id, action="send") == []
+
+
+def test_no_message_box_for_graphs_without_messages(with_chat) -> None:
+    run = runs.launch("approval_fixture", {}, actor=ACTOR)
+    at = open_app("run_detail", run=run.id)
+    assert not at.exception and len(at.chat_input) == 0
