@@ -1,0 +1,116 @@
+"""Multi-agent LangGraph apps from PyPI (supervisor, swarm), built as their READMEs build them.
+
+Only the chat models are the tests' (:mod:`tests.apps.fake_model`); the
+agents, hand-off tools and routing come from ``langgraph-supervisor`` and
+``langgraph-swarm``. The tools are the READMEs' user code, with the pause an
+operator would add: an ``interrupt()`` in a worker's tool (supervisor) or a
+static breakpoint before an agent (swarm).
+"""
+
+from __future__ import annotations
+
+from langchain_core.messages import BaseMessage, ToolMessage
+from langgraph.prebuilt import create_react_agent
+from langgraph.types import interrupt
+from langgraph_supervisor import create_supervisor
+from langgraph_swarm import create_handoff_tool, create_swarm
+
+from tests.apps.fake_model import call, last_tool, say, scripted
+
+
+def _tool_result(messages: list[BaseMessage], name: str) -> ToolMessage | None:
+    """The latest result of tool ``name`` in the whole conversation."""
+    return next((m for m in reversed(messages) if isinstance(m, ToolMessage) and m.name == name), None)
+
+
+# ---------------------------------------------------------------- langgraph-supervisor
+
+
+def add(a: float, b: float) -> str:
+    """Add two numbers (after an operator approves the call)."""
+    if not interrupt({"question": f"May the math expert add {a} and {b}?"}):
+        return "The operator refused the addition."
+    return str(a + b)
+
+
+def web_search(query: str) -> str:
+    """Search the web for information."""
+    return "FAANG headcount 2024: Meta 67,317; Apple 164,000."
+
+
+def _math_script(messages: list[BaseMessage]) -> BaseMessage:
+    result = last_tool(messages, "add")
+    if result is None:
+        return call("add", {"a": 3.5, "b": 4.2}, "call_add_1")
+    if "refused" in str(result.content):
+        return say("I was not allowed to add.")
+    return say(f"The sum is {result.content}.")
+
+
+def _research_script(messages: list[BaseMessage]) -> BaseMessage:
+    if last_tool(messages, "web_search") is None:
+        return call("web_search", {"query": "FAANG headcount"}, "call_search_1")
+    return say("Meta 67,317; Apple 164,000.")
+
+
+def _supervisor_script(messages: list[BaseMessage]) -> BaseMessage:
+    if _tool_result(messages, "transfer_back_to_supervisor") is None:
+        return call("transfer_to_math_expert", {}, "call_to_math_1")
+    answer = next(
+        m for m in reversed(messages) if m.type == "ai" and m.name == "math_expert" and not m.tool_calls
+    )
+    return say(f"Done: {answer.content}")
+
+
+math_agent = create_react_agent(
+    model=scripted(_math_script), tools=[add], name="math_expert", prompt="You are a math expert."
+)
+research_agent = create_react_agent(
+    model=scripted(_research_script),
+    tools=[web_search],
+    name="research_expert",
+    prompt="You are a world class researcher with access to web search. Do not do any math.",
+)
+
+# The README's supervisor over its two workers.
+supervisor = create_supervisor(
+    [research_agent, math_agent],
+    model=scripted(_supervisor_script),
+    prompt=(
+        "You are a team supervisor managing a research expert and a math expert. "
+        "For current events, use research_agent. For math problems, use math_agent."
+    ),
+).compile()
+
+
+# ---------------------------------------------------------------- langgraph-swarm
+
+
+def _alice_script(messages: list[BaseMessage]) -> BaseMessage:
+    if _tool_result(messages, "transfer_to_bob") is None:
+        return call("transfer_to_bob", {}, "call_to_bob_1")
+    return say("Back with Alice.")
+
+
+def _bob_script(messages: list[BaseMessage]) -> BaseMessage:
+    return say("Ahoy, matey! Bob here.")
+
+
+alice = create_react_agent(
+    scripted(_alice_script),
+    [create_handoff_tool(agent_name="Bob", description="Transfer to Bob, he can help with pirates")],
+    prompt="You are Alice, an addition expert.",
+    name="Alice",
+)
+bob = create_react_agent(
+    scripted(_bob_script),
+    [create_handoff_tool(agent_name="Alice", description="Transfer to Alice, she can help with math")],
+    prompt="You are Bob, you speak like a pirate.",
+    name="Bob",
+)
+
+# The README's swarm, with a static breakpoint before Bob takes over.
+swarm = create_swarm([alice, bob], default_active_agent="Alice").compile(interrupt_before=["Bob"])
+
+
+ENTRIES = ",".join(f"tests.apps.multiagent:{name}" for name in ("supervisor", "swarm"))
