@@ -9,9 +9,12 @@ static breakpoint before an agent (swarm).
 
 from __future__ import annotations
 
+from langchain_core.embeddings import DeterministicFakeEmbedding
 from langchain_core.messages import BaseMessage, ToolMessage
 from langgraph.prebuilt import create_react_agent
+from langgraph.store.memory import InMemoryStore
 from langgraph.types import interrupt
+from langgraph_bigtool import create_agent as create_bigtool_agent
 from langgraph_supervisor import create_supervisor
 from langgraph_swarm import create_handoff_tool, create_swarm
 
@@ -113,4 +116,49 @@ bob = create_react_agent(
 swarm = create_swarm([alice, bob], default_active_agent="Alice").compile(interrupt_before=["Bob"])
 
 
-ENTRIES = ",".join(f"tests.apps.multiagent:{name}" for name in ("supervisor", "swarm"))
+ENTRIES = ",".join(f"tests.apps.multiagent:{name}" for name in ("supervisor", "swarm", "bigtool"))
+
+
+# ---------------------------------------------------------------- langgraph-bigtool
+
+
+def multiply(a: float, b: float) -> float:
+    """Multiply two numbers."""
+    return a * b
+
+
+def divide(a: float, b: float) -> float:
+    """Divide a by b."""
+    return a / b
+
+
+def _answer_to(messages: list[BaseMessage], call_id: str) -> ToolMessage | None:
+    """The tool result answering call ``call_id`` (bigtool's select_tools names no tool)."""
+    return next((m for m in messages if isinstance(m, ToolMessage) and m.tool_call_id == call_id), None)
+
+
+def _bigtool_script(messages: list[BaseMessage]) -> BaseMessage:
+    if _answer_to(messages, "call_retrieve_1") is None:
+        return call("retrieve_tools", {"query": "multiply two numbers"}, "call_retrieve_1")
+    result = _answer_to(messages, "call_multiply_1")
+    if result is None:
+        return call("multiply", {"a": 3, "b": 4}, "call_multiply_1")
+    return say(f"3 * 4 = {result.content}")
+
+
+def _tool_store() -> InMemoryStore:
+    """The README's registry index: each tool's description embedded in a store under ("tools",)."""
+    store = InMemoryStore(
+        index={"embed": DeterministicFakeEmbedding(size=16), "dims": 16, "fields": ["description"]}
+    )
+    for tool_id, tool in TOOL_REGISTRY.items():
+        store.put(("tools",), tool_id, {"description": f"{tool.__name__}: {tool.__doc__}"})
+    return store
+
+
+TOOL_REGISTRY = {"multiply": multiply, "divide": divide}
+
+# The README's agent, its tool index compiled in, with a static breakpoint before its tools run.
+bigtool = create_bigtool_agent(scripted(_bigtool_script), TOOL_REGISTRY).compile(
+    store=_tool_store(), interrupt_before=["tools"]
+)

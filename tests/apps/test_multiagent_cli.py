@@ -8,10 +8,13 @@ nodes the timeline shows namespaced (``math_expert|tools``).
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.apps.conftest import Console
 from tests.apps.test_apps_cli import checkpoint_where, lc_input, messages, nodes, tool_calls
+from tests.conftest import run_cli
 
 pytestmark = pytest.mark.usefixtures("apps_worker")
 
@@ -97,3 +100,35 @@ def test_swarm_breakpoint_before_the_handed_off_agent(console: Console):
     # decide differently: a breakpoint only continues; the other answer is to stop before Bob speaks
     assert console("cancel", run["id"], "--reason", "no pirates")["status"] == "cancelled"
     assert ("ai", "Ahoy, matey! Bob here.") not in messages(console.show(run["id"]))
+
+
+def test_bigtool_reads_its_store_then_fails_on_the_pinned_prebuilt(console: Console):
+    """langgraph-bigtool's create_agent with its tool index in a compiled-in InMemoryStore.
+
+    retrieve_tools searches the store through the console (the compiled-in
+    store is kept), but langgraph-bigtool 0.0.3 then calls
+    ``ToolNode.inject_tool_args``, which langgraph-prebuilt 1.1.3 renamed
+    ``_inject_tool_args``: the same AttributeError as a plain ``invoke`` with
+    InMemorySaver, so the app cannot reach its breakpoint with these pins
+    (findings.md, apps2). The console fails the run at once with the error.
+    """
+    result = run_cli(
+        console.env,
+        "--json",
+        "launch",
+        "bigtool",
+        "--input",
+        json.dumps(lc_input("what is 3 times 4?")),
+        "--wait",
+        timeout=180,
+    )
+    assert result.returncode == 1  # finished without outcome "succeeded"
+    run = json.loads(result.stdout)
+    assert run["status"] == "failed" and run["attempts"] == 1
+    shown = console.show(run["id"])
+    assert "inject_tool_args" in shown["run"]["error"]
+    # the model's multiply call is made; routing it to "tools" is where the error is raised
+    assert nodes(shown) == ["agent", "select_tools", "agent"]
+    assert tool_calls(shown) == ["retrieve_tools", "multiply"]
+    assert ("tool", "Available tools: ['multiply', 'divide']") in messages(shown)  # found in the store
+    assert shown["state"]["values"]["selected_tool_ids"] == ["multiply", "divide"]
