@@ -1,4 +1,4 @@
-"""Multi-agent LangGraph apps from PyPI (supervisor, swarm), built as their READMEs build them.
+"""LangGraph apps from PyPI (supervisor, swarm, bigtool, reflection), built as their READMEs build them.
 
 Only the chat models are the tests' (:mod:`tests.apps.fake_model`); the
 agents, hand-off tools and routing come from ``langgraph-supervisor`` and
@@ -10,15 +10,17 @@ static breakpoint before an agent (swarm).
 from __future__ import annotations
 
 from langchain_core.embeddings import DeterministicFakeEmbedding
-from langchain_core.messages import BaseMessage, ToolMessage
+from langchain_core.messages import BaseMessage, HumanMessage, ToolMessage
+from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.prebuilt import create_react_agent
 from langgraph.store.memory import InMemoryStore
 from langgraph.types import interrupt
 from langgraph_bigtool import create_agent as create_bigtool_agent
+from langgraph_reflection import create_reflection_graph
 from langgraph_supervisor import create_supervisor
 from langgraph_swarm import create_handoff_tool, create_swarm
 
-from tests.apps.fake_model import call, last_tool, say, scripted
+from tests.apps.fake_model import call, last_tool, say, scripted, text_of
 
 
 def _tool_result(messages: list[BaseMessage], name: str) -> ToolMessage | None:
@@ -116,7 +118,9 @@ bob = create_react_agent(
 swarm = create_swarm([alice, bob], default_active_agent="Alice").compile(interrupt_before=["Bob"])
 
 
-ENTRIES = ",".join(f"tests.apps.multiagent:{name}" for name in ("supervisor", "swarm", "bigtool"))
+ENTRIES = ",".join(
+    f"tests.apps.multiagent:{name}" for name in ("supervisor", "swarm", "bigtool", "reflection")
+)
 
 
 # ---------------------------------------------------------------- langgraph-bigtool
@@ -161,4 +165,37 @@ TOOL_REGISTRY = {"multiply": multiply, "divide": divide}
 # The README's agent, its tool index compiled in, with a static breakpoint before its tools run.
 bigtool = create_bigtool_agent(scripted(_bigtool_script), TOOL_REGISTRY).compile(
     store=_tool_store(), interrupt_before=["tools"]
+)
+
+
+# ---------------------------------------------------------------- langgraph-reflection
+
+
+def _assistant_script(messages: list[BaseMessage]) -> BaseMessage:
+    critiques = sum(1 for m in messages if m.type == "human") - 1
+    return say(f"Draft {critiques + 1}: a haiku about the sea.")
+
+
+def _judge_script(messages: list[BaseMessage]) -> BaseMessage:
+    return say("ACCEPT" if "Draft 2" in text_of(messages[-1]) else "Make it rhyme.")
+
+
+_judge_model = scripted(_judge_script)
+
+
+def judge_response(state: MessagesState) -> dict:
+    """The README's judge node: accept the answer (no update) or send a critique back as a user message."""
+    verdict = _judge_model.invoke([("system", "Judge the last answer."), state["messages"][-1]])
+    if verdict.content == "ACCEPT":
+        return {}
+    return {"messages": [HumanMessage(content=str(verdict.content))]}
+
+
+_assistant = create_react_agent(scripted(_assistant_script), [], prompt="You write haikus.")
+_judge = StateGraph(MessagesState).add_node(judge_response).add_edge(START, "judge_response")
+_judge = _judge.add_edge("judge_response", END).compile()
+
+# The README's reflection app (assistant graph + judge graph), paused before each judgement.
+reflection = create_reflection_graph(_assistant, _judge, MessagesState).compile(
+    interrupt_before=["reflection"]
 )

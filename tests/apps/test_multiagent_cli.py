@@ -132,3 +132,36 @@ def test_bigtool_reads_its_store_then_fails_on_the_pinned_prebuilt(console: Cons
     assert tool_calls(shown) == ["retrieve_tools", "multiply"]
     assert ("tool", "Available tools: ['multiply', 'divide']") in messages(shown)  # found in the store
     assert shown["state"]["values"]["selected_tool_ids"] == ["multiply", "divide"]
+
+
+def test_reflection_breakpoint_before_each_judgement(console: Console):
+    """create_reflection_graph(assistant, judge) compiled with interrupt_before=["reflection"]."""
+    run = console.launch("reflection", lc_input("write a haiku about the sea"))
+    assert run["status"] == "interrupted"
+    shown = console.show(run["id"])
+    assert shown["pending_interrupts"][0]["node"] == "reflection"
+    assert nodes(shown) == ["graph|agent", "graph"]
+    assert messages(shown)[-1] == ("ai", "Draft 1: a haiku about the sea.")
+    # decide: let the judge look; it sends a critique back, the assistant redrafts, the breakpoint pauses again
+    assert console.decide(run["id"], "approve")["status"] == "interrupted"
+    shown = console.show(run["id"])
+    assert nodes(shown) == [
+        "graph|agent",
+        "graph",
+        "reflection|judge_response",
+        "reflection",
+        "graph|agent",
+        "graph",
+    ]
+    assert messages(shown)[-2:] == [("human", "Make it rhyme."), ("ai", "Draft 2: a haiku about the sea.")]
+    # finish: the judge accepts the second draft
+    assert console.decide(run["id"], "approve")["status"] == "succeeded"
+    assert nodes(console.show(run["id"]))[-2:] == ["reflection|judge_response", "reflection"]
+    # rollback to the first judgement and decide differently: keep the first draft, no judge
+    rolled = console.rollback(run["id"], checkpoint_where(console, run["id"], ["reflection"]))
+    assert rolled["status"] == "interrupted"
+    assert console("cancel", run["id"], "--reason", "first draft is fine")["status"] == "cancelled"
+    assert messages(console.show(run["id"])) == [
+        ("human", "write a haiku about the sea"),
+        ("ai", "Draft 1: a haiku about the sea."),
+    ]
