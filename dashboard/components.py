@@ -336,6 +336,39 @@ def render_decision_form(
 # ------------------------------------------------------------------ graph view
 
 
+FAILED_REPORTS = frozenset({"failed", "timed_out", "timeout", "error"})
+"""Statuses a ``branch`` report gives a branch or source that did not deliver (drawn red)."""
+
+
+def failed_tasks(event_rows: Iterable[Mapping[str, Any]]) -> set[str]:
+    """Tasks that ended without raising but reported their branch or source as failed.
+
+    A parallel branch or a fan-out source catches its own error and returns (the
+    run goes on), so its task ends with ``node_end``; the ``branch`` report it
+    emitted while running (``status`` failed / timed_out, ``node`` and
+    ``branch_id`` or ``branch``) says the work failed. The report belongs to the
+    open task of that node (and branch, when tasks carry one).
+    """
+    open_tasks: dict[str, tuple[str, str | None]] = {}
+    failed: set[str] = set()
+    for event in event_rows:
+        kind, node, task = event.get("kind"), event.get("node"), event.get("task_id")
+        data = event.get("data") or {}
+        if kind == "node_start" and node and task:
+            open_tasks[task] = (node, data.get("branch"))
+        elif kind in ("node_end", "node_error", "node_interrupt") and task:
+            open_tasks.pop(task, None)
+        elif kind == "branch":
+            where = node or data.get("node")
+            branch = data.get("branch_id") or data.get("branch")
+            for candidate, (task_node, task_branch) in reversed(open_tasks.items()):
+                if task_node == where and task_branch in (None, branch):
+                    if data.get("status") in FAILED_REPORTS:
+                        failed.add(candidate)
+                    break
+    return failed
+
+
 def node_states(
     event_rows: Iterable[Mapping[str, Any]], *, waiting_nodes: Iterable[str] = ()
 ) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
@@ -344,7 +377,10 @@ def node_states(
     A task is running between its ``node_start`` and its end event; the latest
     task of a node decides the node's state; a node with several branches in
     flight is running while any is running and failed when its latest ones failed.
+    A task that reported its branch or source failed (:func:`failed_tasks`) is failed.
     """
+    event_rows = list(event_rows)
+    reported_failed = failed_tasks(event_rows)
     by_task: dict[str, tuple[str, str | None, str]] = {}
     order: list[str] = []
     for event in event_rows:
@@ -360,6 +396,8 @@ def node_states(
         }.get(kind)
         if state is None:
             continue
+        if state == "done" and task in reported_failed:
+            state = "failed"
         branch = data.get("branch") or (by_task.get(task) or (None, None, ""))[1]
         by_task[task] = (node, branch, state)
         if task in order:
@@ -394,6 +432,14 @@ def _dot_text(text: Any) -> str:
     return str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")[:60]
 
 
+def branch_summary(per_branch: Mapping[str, str]) -> str:
+    """``3/5 branches done · 1 failed`` — failed branches are never counted as done or remaining."""
+    done = sum(1 for s in per_branch.values() if s == "done")
+    failed = sum(1 for s in per_branch.values() if s == "failed")
+    text = f"{done}/{len(per_branch)} branches done"
+    return text + (f" · {failed} failed" if failed else "")
+
+
 def graph_dot(
     shape: Mapping[str, Any],
     states: Mapping[str, str] | None = None,
@@ -419,8 +465,7 @@ def graph_dot(
         per_branch = branches.get(node) or {}
         label = _dot_text(node)
         if per_branch:
-            done = sum(1 for s in per_branch.values() if s == "done")
-            label += f"\\n{done}/{len(per_branch)} branches done"
+            label += "\\n" + branch_summary(per_branch)
         lines.append(
             f'  "{_dot_text(node)}" [label="{label}",'
             f' fillcolor="{NODE_FILL.get(state, NODE_FILL["pending"])}", tooltip="{NODE_LABEL.get(state, state)}"];'
@@ -581,10 +626,11 @@ def branch_frame(event_rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     rows = []
     for event in event_rows:
         data = event.get("data") or {}
-        if event.get("kind") == "branch" and data.get("branch_id"):
+        branch = data.get("branch_id") or data.get("branch")
+        if event.get("kind") == "branch" and branch:
             rows.append(
                 {
-                    "branch": str(data["branch_id"]),
+                    "branch": str(branch),
                     "attempt": data.get("attempt", 1),
                     "status": data.get("status", "?"),
                     "execution_time": float(data.get("execution_time") or 0.0),
@@ -597,13 +643,21 @@ def branch_frame(event_rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+GREEN, RED = "#16a34a", "#dc2626"
+
+
+def branch_colors(statuses: Iterable[str]) -> list[str]:
+    """Green only for a branch or source that delivered; failed, timed out or unknown is red."""
+    return [GREEN if s in ("success", "completed") else RED for s in statuses]
+
+
 def render_branch_charts(frame: pd.DataFrame, *, key: str = "branches") -> None:
     """Execution time, throughput and quality per branch (latest attempt of each)."""
     if frame.empty:
         st.caption("No branch has reported yet.")
         return
     latest = frame.groupby("branch", sort=False).tail(1)
-    colors = ["#16a34a" if s == "success" else "#dc2626" for s in latest["status"]]
+    colors = branch_colors(latest["status"])
     cols = st.columns(3)
     specs = (
         ("execution_time", "Execution time (s)"),
@@ -633,6 +687,8 @@ def render_branch_charts(frame: pd.DataFrame, *, key: str = "branches") -> None:
 
 def gantt_frame(event_rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     """One bar per task from its ``node_start`` to its end event (open bars end now)."""
+    event_rows = list(event_rows)
+    reported_failed = failed_tasks(event_rows)
     starts: dict[str, dict[str, Any]] = {}
     rows = []
     for event in event_rows:
@@ -646,6 +702,8 @@ def gantt_frame(event_rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
         elif kind in ("node_end", "node_error", "node_interrupt") and task in starts:
             began = starts.pop(task)
             state = {"node_end": "done", "node_error": "failed", "node_interrupt": "waiting"}[kind]
+            if state == "done" and task in reported_failed:
+                state = "failed"
             rows.append({**began, "finish": event.get("at"), "state": state})
     now = datetime.now(UTC)
     for began in starts.values():

@@ -49,6 +49,7 @@ def _render_context(node: str | None, context: dict[str, Any], key: str) -> None
                     "name": p.get("sync_point"),
                     "required": p.get("required") or [],
                     "completed": p.get("completed_branches") or [],
+                    "failed": p.get("failed_branches") or [],
                     "remaining": p.get("remaining_branches") or [],
                     "progress": p.get("progress") or 0,
                     "status": p.get("status"),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from core import checkpoints, runs
+from core import checkpoints, runner, runs
+from core.registry import get_workflow
 from core.runs import RunStatus
 from tests.dashboard.conftest import ACTOR, texts, wait_for_status
 
@@ -173,3 +174,17 @@ def test_rollback_with_an_edited_state(open_page, worker) -> None:
     fork = entry.details["fork_checkpoint_id"]
     assert 'label: "demo" → "edited"' in list(at.dataframe[0].value["edited"])
     assert any(fork[-8:] in c.value and "was edited" in c.value for c in at.caption)
+
+
+def test_the_inbox_lists_a_failed_branch_as_failed_not_remaining(open_page) -> None:
+    """parallel_sync at its sync-point gate with one branch failed for good (no retries left)."""
+    raw = {**get_workflow("parallel_sync").load_sample("02_failing_branch"), "max_retries": 0}
+    run = runs.launch("parallel_sync", raw, actor=ACTOR)
+    assert runner.drive_now(run.id, {"kind": "start"}) is runs.RunStatus.INTERRUPTED
+    at = open_page("inbox")
+    assert not at.exception
+    [table] = [d.value for d in at.dataframe if "remaining" in d.value.columns]
+    merge = table.set_index("sync point").loc["merge"]
+    assert merge["failed"] == "stocks-realtime" and merge["remaining"] == "—"
+    assert merge["done"] == "4/5"
+    assert "1 failed" in texts(at).replace("\\", "")  # the question counts it too

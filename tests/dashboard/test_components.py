@@ -108,3 +108,40 @@ def test_identical_charts_twice_on_one_page() -> None:
 
     at = AppTest.from_function(page, default_timeout=30).run()
     assert not at.exception
+
+
+def test_a_branch_that_reported_failure_is_red_in_the_graph_and_the_timeline() -> None:
+    """Branches catch their own errors (the task ends with node_end); their report says failed."""
+    events = [
+        _ev(1, "node_start", "work", "t1", branch="a"),
+        _ev(2, "node_start", "work", "t2", branch="b"),
+        _ev(3, "branch", "work", None, branch_id="a", status="success"),
+        _ev(4, "node_end", "work", "t1"),
+        _ev(5, "branch", "work", None, branch_id="b", status="timed_out"),
+        _ev(6, "node_end", "work", "t2"),
+        # A fan-out source (a Send without a branch key) whose every call timed out.
+        _ev(7, "node_start", "weather_processor", "t3"),
+        _ev(8, "branch", "weather_processor", None, branch="weather", status="failed"),
+        _ev(9, "node_end", "weather_processor", "t3"),
+        _ev(10, "node_start", "file_processor", "t4"),
+        _ev(11, "branch", "file_processor", None, branch="files", status="completed"),
+        _ev(12, "node_end", "file_processor", "t4"),
+    ]
+    assert ui.failed_tasks(events) == {"t2", "t3"}
+    states, branches = ui.node_states(events)
+    assert branches == {"work": {"a": "done", "b": "failed"}}
+    assert states == {"work": "failed", "weather_processor": "failed", "file_processor": "done"}
+    shape = {"nodes": ["work", "weather_processor"], "edges": []}
+    dot = ui.graph_dot(shape, states, branches)
+    assert "1/2 branches done · 1 failed" in dot
+    assert (
+        f'"work::b" [label="b", shape=box, fontsize=8, height=0.2, fillcolor="{ui.NODE_FILL["failed"]}"]'
+        in dot
+    )
+    gantt = ui.gantt_frame(events).set_index("label")
+    assert gantt.loc["work · b", "state"] == "failed" and gantt.loc["work · a", "state"] == "done"
+    assert gantt.loc["weather_processor", "state"] == "failed"
+    assert gantt.loc["file_processor", "state"] == "done"
+    frame = ui.branch_frame(events)
+    assert list(frame["branch"]) == ["a", "b", "weather", "files"]
+    assert ui.branch_colors(frame["status"]) == [ui.GREEN, ui.RED, ui.RED, ui.GREEN]

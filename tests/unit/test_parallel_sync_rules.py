@@ -259,3 +259,15 @@ def test_batch_complexity_follows_the_real_row_counts() -> None:
         got = analyse(**item)
         assert (got["total_rows"], got["complexity_score"]) == (rows, expected(rows)), item
     assert analyse(dataset="gapminder")["complexity_score"] > analyse(dataset="tips")["complexity_score"]
+
+
+def test_a_failed_branch_is_listed_failed_never_remaining() -> None:
+    m = rules.sync_metrics("merge", ["a", "b", "c"], ["a"], "t", failed={"b": "failed", "x": "timed_out"})
+    assert (m["completed_branches"], m["failed_branches"], m["remaining_branches"]) == (["a"], ["b"], ["c"])
+    events = [
+        _event("sync_point", name="merge", required=["a", "b"], completed=[], status="waiting", attempt=0),
+        _event("branch", branch_id="a", status="success"),
+        _event("branch", branch_id="b", status="timed_out"),
+    ]
+    [point] = live.sync_progress_from_events(events)
+    assert (point["failed"], point["remaining"]) == (["b"], [])

@@ -83,6 +83,7 @@ def _processor(
     emit(
         "branch",
         branch=source,
+        node=PROCESSOR_NODES[source],  # the task this report belongs to (the timeline draws it red)
         status=result["status"],
         execution_time=seconds,
         calls=result["calls"],

@@ -64,7 +64,7 @@ def sync_progress_from_events(events: Iterable[Mapping[str, Any]]) -> list[dict[
                 "required": required,
                 "completed": [b for b in required if b in point["completed"]],
                 "failed": [b for b in required if b in point["failed"]],
-                "remaining": [b for b in required if b not in point["completed"]],
+                "remaining": [b for b in required if b not in point["completed"] | point["failed"]],
                 "progress": round(progress, 4),
                 "status": rules.sync_status(progress),
                 "attempt": point.get("attempt", 0),

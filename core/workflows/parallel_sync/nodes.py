@@ -258,7 +258,7 @@ def parallel_coordinator(state: ParallelSyncState) -> dict[str, Any]:
             required=required,
             completed=[b for b in required if b in done],
             failed=[b for b in required if b in unstaffed],
-            remaining=[b for b in required if b not in done],
+            remaining=[b for b in required if b not in done and b not in unstaffed],
             progress=round(rules.sync_progress(required, done), 4),
             status="waiting",
             attempt=attempt,
@@ -428,8 +428,11 @@ def make_branch(node: str):
 
 
 def _all_sync_metrics(state: ParallelSyncState, at: str) -> list[dict[str, Any]]:
-    done = _completed_ok(state)
-    return [rules.sync_metrics(name, required, done, at) for name, required in state["sync_points"].items()]
+    done, failed = _completed_ok(state), _failed(state)
+    return [
+        rules.sync_metrics(name, required, done, at, failed)
+        for name, required in state["sync_points"].items()
+    ]
 
 
 def _failed(state: ParallelSyncState) -> dict[str, str]:
@@ -445,7 +448,8 @@ def approve_sync_point(state: ParallelSyncState) -> dict[str, Any]:
         "approve_sync_point",
         {"sync_point": MERGE_POINT, "progress": merge["progress"], "status": merge["status"]},
         f"Sync point {MERGE_POINT!r}: {len(merge['completed_branches'])}/{len(merge['required'])} branches done"
-        f" ({merge['progress']:.0%}). Let the sync-point manager decide?",
+        f" ({merge['progress']:.0%}), {len(merge['failed_branches'])} failed."
+        " Let the sync-point manager decide?",
         context={
             "sync_point": MERGE_POINT,
             "progress": merge["progress"],
@@ -494,7 +498,7 @@ def sync_point_manager(state: ParallelSyncState) -> dict[str, Any]:
             name=m["sync_point"],
             required=m["required"],
             completed=m["completed_branches"],
-            failed=[b for b in m["required"] if b in results and results[b].get("status") != "success"],
+            failed=m["failed_branches"],
             remaining=m["remaining_branches"],
             progress=m["progress"],
             status=m["status"],

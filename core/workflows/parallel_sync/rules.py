@@ -150,16 +150,25 @@ def sync_action(status: str, *, pending: int, timed_out: bool) -> str:
     return "timeout_recovery" if over else "continue_waiting"
 
 
-def sync_metrics(name: str, required: Sequence[str], completed: Iterable[str], at: str) -> dict[str, Any]:
-    """One sync-point record: progress, completed, remaining, status, timestamp."""
+def sync_metrics(
+    name: str, required: Sequence[str], completed: Iterable[str], at: str, failed: Iterable[str] = ()
+) -> dict[str, Any]:
+    """One sync-point record: progress, completed, failed, remaining, status, timestamp.
+
+    A branch whose last attempt failed (or timed out) is listed as failed, not
+    as remaining: nothing more will arrive from it unless it is retried, and
+    the operator deciding at the sync point must see that.
+    """
     done = set(completed)
+    lost = set(failed) - done
     progress = sync_progress(required, done)
     return {
         "sync_point": name,
         "required": list(required),
         "progress": round(progress, 4),
         "completed_branches": [b for b in required if b in done],
-        "remaining_branches": [b for b in required if b not in done],
+        "failed_branches": [b for b in required if b in lost],
+        "remaining_branches": [b for b in required if b not in done and b not in lost],
         "status": sync_status(progress),
         "timestamp": at,
     }
