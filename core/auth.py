@@ -14,7 +14,6 @@ are viewers until an admin grants more. ``LGOPS_READ_ONLY=1`` (or
 
 from __future__ import annotations
 
-import os
 from enum import IntEnum
 
 from psycopg import Connection
@@ -63,7 +62,7 @@ def read_only() -> bool:
 
 def default_role(actor: str) -> Role:
     """The role of an identity nobody has granted one."""
-    configured = os.environ.get("LGOPS_DEFAULT_ROLE")
+    configured = load_settings().default_role
     if configured:
         return Role.parse(configured)
     return Role.ADMIN if actor.startswith(LOCAL_PREFIXES) else Role.VIEWER

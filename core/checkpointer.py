@@ -8,7 +8,6 @@ gets its serializer from :func:`strict_serde`.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -18,6 +17,8 @@ from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from psycopg import Connection
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
+
+from core.config import load_settings
 
 TypeKey = tuple[str, str]
 
@@ -74,7 +75,7 @@ def async_postgres_saver(pool: AsyncConnectionPool, allowed: Iterable[TypeKey] =
 
 def uses_memory() -> bool:
     """True when ``LGOPS_CHECKPOINTER=memory`` asks for the in-memory saver."""
-    return os.environ.get("LGOPS_CHECKPOINTER", "postgres").lower() == "memory"
+    return load_settings().checkpointer == "memory"
 
 
 def make_checkpointer(

@@ -55,6 +55,7 @@ from langgraph.graph.state import CompiledStateGraph
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, create_model
 
 from core import messages
+from core.config import load_settings
 from core.errors import BadInput, NotFound
 from core.outcomes import Outcome, OutcomeRule, default_outcome
 from core.paths import DATA_DIR
@@ -601,14 +602,15 @@ def load_entry(config: EntryConfig) -> WorkflowSpec:
 def configured_entries() -> tuple[list[EntryConfig], list[BrokenEntry]]:
     """Entries from ``LGOPS_WORKFLOWS`` then ``workflows.toml``, and any file problem."""
     entries = []
-    for item in filter(None, (e.strip() for e in os.environ.get("LGOPS_WORKFLOWS", "").split(","))):
+    settings = load_settings()
+    for item in settings.workflows:
         workflow_id, sep, entry = item.partition("=")
         entries.append(
             EntryConfig(entry=entry.strip(), id=workflow_id.strip()) if sep else EntryConfig(entry=item)
         )
     problems: list[BrokenEntry] = []
-    configured = os.environ.get("LGOPS_WORKFLOWS_FILE")
-    path = Path(configured or DEFAULT_WORKFLOWS_FILE)
+    configured = settings.workflows_file
+    path = configured or Path(DEFAULT_WORKFLOWS_FILE)
     if not path.is_file():
         if configured:
             problems.append(BrokenEntry(path.name, str(path), "file not found"))

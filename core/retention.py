@@ -42,7 +42,6 @@ them.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -53,6 +52,7 @@ from psycopg import Connection
 from psycopg.types.json import Jsonb
 
 from core.checkpointer import postgres_saver
+from core.config import Settings, load_settings
 from core.db import get_pool
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,6 @@ FINISHED = ("succeeded", "failed", "cancelled")
 PRUNE_AGE_ENV = "LGOPS_PRUNE_OLDER_THAN_DAYS"
 PRUNE_EVERY_ENV = "LGOPS_PRUNE_EVERY_SECONDS"
 PRUNE_FACTORS_ENV = "LGOPS_PRUNE_FACTORS"
-DEFAULT_PRUNE_EVERY_SECONDS = 3600.0
 SCHEDULED_ACTOR = "system:retention"
 # Any constant: one scheduled prune at a time across all workers.
 _PRUNE_LOCK_KEY = 727_005
@@ -206,7 +205,7 @@ def retention_factors(env: Mapping[str, str] | None = None) -> dict[str, float]:
 
     CRITICAL is never pruned, whatever the setting says.
     """
-    text = (env if env is not None else os.environ).get(PRUNE_FACTORS_ENV, "").strip()
+    text = _settings(env).prune_factors
     if not text:
         return dict(DEFAULT_FACTORS)
     factors: dict[str, float] = {}
@@ -556,18 +555,12 @@ _schedule_lock = threading.Lock()
 
 def scheduled_age(env: Mapping[str, str] | None = None) -> float | None:
     """The base age the worker prunes at, from ``LGOPS_PRUNE_OLDER_THAN_DAYS`` (None: off)."""
-    text = (env if env is not None else os.environ).get(PRUNE_AGE_ENV, "").strip()
-    if not text:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        log.warning("%s=%r is not a number; scheduled pruning is off", PRUNE_AGE_ENV, text)
-        return None
-    if value < 0:
-        log.warning("%s=%r is negative; scheduled pruning is off", PRUNE_AGE_ENV, text)
-        return None
-    return value
+    return _settings(env).prune_older_than_days
+
+
+def _settings(env: Mapping[str, str] | None) -> Settings:
+    """The settings, or those an explicit environment mapping gives (tests)."""
+    return load_settings() if env is None else load_settings(env, secrets={})
 
 
 def maybe_prune_periodically(
@@ -589,7 +582,7 @@ def maybe_prune_periodically(
     age = scheduled_age()
     if age is None or read_only():
         return None
-    every = float(os.environ.get(PRUNE_EVERY_ENV) or DEFAULT_PRUNE_EVERY_SECONDS)
+    every = load_settings().prune_every_seconds
     with _schedule_lock:
         now = time.monotonic()
         if not force and _last_scheduled is not None and now - _last_scheduled < every:

@@ -36,13 +36,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
+
+from core.config import load_settings
 
 TIE_TOLERANCE = 1e-9
 
@@ -327,9 +327,9 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> RoutingConfig:
     :func:`explain`, which must stay free of I/O.
     """
     config = DEFAULT
-    path = os.environ.get("LGOPS_ROUTING_FILE")
+    path = load_settings().routing_file
     if path:
-        data = tomllib.loads(Path(path).read_text())
+        data = tomllib.loads(path.read_text())
         config = with_overrides(config, data.get("routing", data))
     return with_overrides(config, overrides)
 

@@ -1,0 +1,64 @@
+"""Settings: defaults with nothing configured, environment over secrets.toml, one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.config import ROOT, ConfigError, load_settings
+
+
+def test_nothing_configured_means_embedded_postgres_and_defaults() -> None:
+    settings = load_settings({}, secrets={})
+    assert settings.embedded and settings.pgdata == ROOT / "data" / "pg"
+    assert (settings.pool_max, settings.heartbeat_seconds, settings.stalled_after_seconds) == (8, 5.0, 20.0)
+    assert settings.checkpointer == "postgres" and settings.workflows == ()
+    assert settings.prune_older_than_days is None and settings.default_role is None
+
+
+def test_environment_wins_over_secrets() -> None:
+    secrets = {"database_url": "postgresql://from-secrets/db", "read_only": True, "pgbouncer": True}
+    assert load_settings({}, secrets=secrets).database_url == "postgresql://from-secrets/db"
+    settings = load_settings({"DATABASE_URL": "postgresql://from-env/db"}, secrets=secrets)
+    assert settings.database_url == "postgresql://from-env/db"
+    assert settings.read_only and settings.pgbouncer  # flags from either source
+
+
+def test_values_are_parsed_once_here() -> None:
+    settings = load_settings(
+        {
+            "LGOPS_WORKFLOWS": " a.b:c , ,id=d.e:f ",
+            "LGOPS_WORKFLOWS_FILE": "/etc/lgops/workflows.toml",
+            "LGOPS_CHECKPOINTER": "Memory",
+            "LGOPS_PRUNE_OLDER_THAN_DAYS": "7.5",
+            "LGOPS_POOL_MAX": "12",
+            "LGOPS_READ_ONLY": "yes",
+        },
+        secrets={},
+    )
+    assert settings.workflows == ("a.b:c", "id=d.e:f")
+    assert settings.workflows_file == Path("/etc/lgops/workflows.toml")
+    assert settings.checkpointer == "memory" and settings.prune_older_than_days == 7.5
+    assert settings.pool_max == 12 and settings.read_only
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("LGOPS_POOL_MAX", "many", "LGOPS_POOL_MAX='many' is not a positive whole number"),
+        ("LGOPS_POOL_MAX", "0", "LGOPS_POOL_MAX='0' is not a positive whole number"),
+        ("LGOPS_HEARTBEAT_SECONDS", "soon", "LGOPS_HEARTBEAT_SECONDS='soon' is not a number"),
+        ("LGOPS_STALLED_AFTER_SECONDS", "-1", "LGOPS_STALLED_AFTER_SECONDS='-1' must be at least 0.1"),
+        ("LGOPS_CHECKPOINTER", "redis", "LGOPS_CHECKPOINTER='redis': expected one of postgres, memory"),
+    ],
+)
+def test_a_bad_value_is_one_line_naming_the_variable(name: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({name: value}, secrets={})
+    assert str(caught.value) == message and caught.value.exit_code == 2
+
+
+def test_a_bad_prune_age_turns_scheduled_pruning_off_instead_of_stopping_the_worker() -> None:
+    assert load_settings({"LGOPS_PRUNE_OLDER_THAN_DAYS": "weekly"}, secrets={}).prune_older_than_days is None
+    assert load_settings({"LGOPS_PRUNE_OLDER_THAN_DAYS": "-3"}, secrets={}).prune_older_than_days is None
