@@ -57,7 +57,7 @@ def test_app_role_runs_work_but_cannot_erase_the_audit_log(embedded_env):
     try:
         launched = run_cli(embedded_env, "launch", "saga", "--wait")
         assert launched.returncode == 0, launched.stderr
-        run_id, status = launched.stdout.split()[:2]
+        run_id, status = launched.stdout.split()
         assert status == "succeeded"
         pruned = run_cli(embedded_env, "prune", "--older-than", "0", "--dry-run")
         assert pruned.returncode == 0, pruned.stderr
