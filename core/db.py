@@ -16,7 +16,7 @@ import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit
 
 import psycopg
 import psycopg_pool
@@ -31,23 +31,16 @@ from core.stores import setup_store
 
 log = logging.getLogger(__name__)
 
-SQL_DIR = Path(__file__).resolve().parent / "sql"
-MIGRATIONS_DIR = SQL_DIR / "migrations"
-# Embedded server: the owner of the schema (migrations) and the application's role (rows only).
-OWNER_ROLE = "lgops_owner"
-APP_ROLE = "lgops_app"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "sql" / "migrations"
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 # Any constant will do: it only has to be the same in every process.
 _MIGRATION_LOCK_KEY = 727_001
-_ROLES_LOCK_KEY = 727_002
 
 _lock = threading.Lock()
 # The embedded server this process started (not one it found running), for release_embedded().
 _started_embedded: object | None = None
 _pool: ConnectionPool | None = None
-_url: str | None = None  # the application's
-_owner_url: str | None = None  # migrations'
-_admin_url: str | None = None  # the embedded server's superuser (roles, who is connected)
+_url: str | None = None
 
 
 def describe_host(url: str) -> str:
@@ -91,7 +84,7 @@ def release_embedded(own_application_name: str | None = None) -> bool:
     Returns True when the server was stopped.
     """
     global _started_embedded
-    server, url = _started_embedded, _admin_url
+    server, url = _started_embedded, _url
     if server is None or url is None:
         return False
     close_pool()
@@ -114,48 +107,14 @@ def release_embedded(own_application_name: str | None = None) -> bool:
     return True
 
 
-def with_user(url: str, user: str) -> str:
-    """``url`` logging in as ``user`` (embedded URLs carry no password: local trust)."""
-    parts = urlsplit(url)
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{user}@{host}"))
-
-
 def database_url(settings: Settings | None = None) -> str:
-    """The application's URL, starting the embedded server (and its roles) when needed.
-
-    Embedded: the superuser only creates the two roles; migrations run as
-    ``lgops_owner`` and the application connects as ``lgops_app``, which cannot
-    TRUNCATE, DROP or ALTER the audit log. Own server: ``DATABASE_URL``, with
-    migrations on ``LGOPS_OWNER_URL`` when that is set.
-    """
-    global _url, _owner_url, _admin_url
+    """The URL this process uses, starting the embedded server when needed."""
+    global _url
     with _lock:
         if _url is None:
             settings = settings or load_settings()
-            if settings.database_url:
-                _url, _owner_url = settings.database_url, settings.owner_url or settings.database_url
-            else:
-                admin = embedded_url(settings.pgdata)
-                ensure_embedded_roles(admin)
-                _admin_url, _owner_url, _url = admin, with_user(admin, OWNER_ROLE), with_user(admin, APP_ROLE)
+            _url = settings.database_url or embedded_url(settings.pgdata)
         return _url
-
-
-def ensure_embedded_roles(admin_url: str) -> None:
-    """Create the owner and application roles and hand the schema to the owner (idempotent)."""
-    try:
-        with psycopg.connect(admin_url, connect_timeout=5, autocommit=True) as conn:
-            with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_ROLES_LOCK_KEY,))
-                conn.execute((SQL_DIR / "roles.sql").read_text())
-    except psycopg.OperationalError as exc:
-        raise DatabaseUnavailable(f"cannot prepare embedded PostgreSQL roles: {_first_line(exc)}") from None
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
-    return lines[0] if lines else type(exc).__name__
 
 
 def connect_kwargs(settings: Settings) -> dict:
@@ -174,9 +133,9 @@ def check_reachable(url: str, settings: Settings) -> None:
         with psycopg.connect(url, connect_timeout=5, **connect_kwargs(settings)) as conn:
             conn.execute("SELECT 1")
     except psycopg.Error as exc:
-        raise DatabaseUnavailable(
-            f"cannot connect to PostgreSQL at {describe_host(url)}: {_first_line(exc)}"
-        ) from None
+        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+        reason = lines[0] if lines else type(exc).__name__
+        raise DatabaseUnavailable(f"cannot connect to PostgreSQL at {describe_host(url)}: {reason}") from None
 
 
 def is_unavailable(exc: BaseException) -> bool:
@@ -198,8 +157,7 @@ def get_pool() -> ConnectionPool:
     with _lock:
         if _pool is None:
             check_reachable(url, settings)
-            migrate_as_owner(settings)
-            _pool = ConnectionPool(
+            pool = ConnectionPool(
                 url,
                 min_size=1,
                 max_size=settings.pool_max,
@@ -207,21 +165,9 @@ def get_pool() -> ConnectionPool:
                 open=True,
                 name="lgops",
             )
+            migrate(pool)
+            _pool = pool
     return _pool
-
-
-def migrate_as_owner(settings: Settings) -> list[str]:
-    """Migrate on the owner's URL; in embedded mode then grant the application its rows."""
-    owner_url = _owner_url or database_url(settings)
-    with ConnectionPool(
-        owner_url, min_size=1, max_size=2, kwargs=connect_kwargs(settings), name="lgops-migrate"
-    ) as pool:
-        applied = migrate(pool)
-        if _admin_url is not None:
-            with pool.connection() as conn, conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK_KEY,))
-                conn.execute((SQL_DIR / "grants.sql").read_text())
-    return applied
 
 
 @asynccontextmanager
@@ -250,12 +196,12 @@ async def async_pool(max_size: int) -> AsyncIterator[AsyncConnectionPool]:
 
 def close_pool() -> None:
     """Close the pool (tests, worker shutdown)."""
-    global _pool, _url, _owner_url, _admin_url
+    global _pool, _url
     with _lock:
         if _pool is not None:
             _pool.close()
         _pool = None
-        _url = _owner_url = _admin_url = None
+        _url = None
 
 
 def migration_files() -> list[tuple[int, str, str]]:
@@ -281,9 +227,6 @@ def migrate(pool: ConnectionPool) -> list[str]:
     """
     applied_now: list[str] = []
     with pool.connection() as conn:
-        if not _may_create(conn):
-            _require_migrated(conn)
-            return applied_now
         conn.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK_KEY,))
         try:
             conn.execute(
@@ -309,21 +252,3 @@ def migrate(pool: ConnectionPool) -> list[str]:
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK_KEY,))
     return applied_now
-
-
-def _may_create(conn: psycopg.Connection) -> bool:
-    """False for a least-privileged application role (it may only read and write rows)."""
-    row = conn.execute("SELECT has_schema_privilege(current_schema(), 'CREATE') AS ok").fetchone()
-    return bool(row and row["ok"])
-
-
-def _require_migrated(conn: psycopg.Connection) -> None:
-    """An application role cannot migrate: the owner must have applied every migration."""
-    exists = conn.execute("SELECT to_regclass('lgops_migrations') AS t").fetchone()["t"]
-    done = {r["version"] for r in conn.execute("SELECT version FROM lgops_migrations")} if exists else set()
-    missing = [name for version, name, _ in migration_files() if version not in done]
-    if missing:
-        raise DatabaseUnavailable(
-            f"the database schema lacks migration {missing[0]} and this role may not create tables:"
-            " start once with LGOPS_OWNER_URL set to the schema owner's URL"
-        )
