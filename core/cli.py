@@ -241,10 +241,22 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _decision_payload(action: str, text: str | None) -> Any:
+    """``--payload`` as JSON; for ``respond`` text that is not JSON is the response itself."""
+    if text is None:
+        return None
+    if action == "respond":
+        try:
+            return json.loads(text)
+        except (json.JSONDecodeError, RecursionError):
+            return text
+    return _parse_json(text, "--payload")
+
+
 def cmd_decide(args: argparse.Namespace) -> int:
     from core import runs
 
-    payload = _parse_json(args.payload, "--payload") if args.payload is not None else None
+    payload = _decision_payload(args.action, args.payload)
     decided = runs.decide(
         args.run_id,
         args.action,
@@ -537,8 +549,18 @@ def configure_runs_parser(sub: argparse._SubParsersAction) -> None:
 def configure_decide_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("decide", help="decide a pending interrupt")
     p.add_argument("run_id")
-    p.add_argument("--action", required=True, choices=["approve", "reject", "edit", "respond", "ignore"])
-    p.add_argument("--payload", help="JSON: edited arguments (edit) or the response (respond)")
+    p.add_argument(
+        "--action",
+        required=True,
+        choices=["approve", "reject", "edit", "respond", "ignore", "accept"],
+        help="accept is Agent Inbox's name for approve",
+    )
+    p.add_argument(
+        "--payload",
+        "--args",
+        dest="payload",
+        help="JSON: edited arguments (edit); the response (respond: JSON, or plain text)",
+    )
     p.add_argument("--comment")
     p.add_argument("--interrupt", help="interrupt id, when several are pending")
     p.add_argument("--wait", action="store_true", help=WAIT_HELP)

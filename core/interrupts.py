@@ -1,7 +1,8 @@
 """Interrupt conventions: what a paused run asks, and what an operator answers.
 
 An operator answers an interrupt with one of five actions (CLI ``--action``):
-``approve``, ``reject``, ``edit``, ``respond``, ``ignore``, plus optional
+``approve``, ``reject``, ``edit``, ``respond``, ``ignore`` (Agent Inbox's
+verbs ``accept`` and ``response`` name approve and respond), plus optional
 ``args`` (``--payload``) and a ``comment``. :func:`resume_value` turns that
 answer into the resume value the graph expects, depending on the shape of
 the interrupt's payload; :func:`allowed_actions` lists what the payload allows.
@@ -11,12 +12,13 @@ Three conventions are recognised (:func:`convention_of`):
     The Agent Inbox ``HumanInterrupt``: ``{"action_request": {"action",
     "args"}, "config": {"allow_accept", "allow_edit", "allow_respond",
     "allow_ignore"}, "description"}``, either as a dict or as a list of one
-    dict (graphs written as ``interrupt([request])[0]``). Allowed actions are
+    dict. Allowed actions are
     exactly the config's flags; ``reject`` only with our extension
     ``allow_reject: true`` (which :func:`interrupt_payload` sets). The resume
-    value is a ``HumanResponse`` ``{"type": "accept" | "edit" | "response" |
-    "ignore", "args"}`` (``"reject"`` for our extension), a list of one when
-    the payload was a list. ``edit`` args are an ``ActionRequest``
+    value is always a list of one ``HumanResponse`` ``{"type": "accept" |
+    "edit" | "response" | "ignore", "args"}`` (``"reject"`` for our
+    extension), as Agent Inbox answers, so both ``interrupt([request])[0]``
+    and ``interrupt(request)[0]`` work. ``edit`` args are an ``ActionRequest``
     ``{"action", "args"}``; ``respond`` args are a string. A comment is
     added as an extra ``"comment"`` key.
 
@@ -63,6 +65,8 @@ ACTIONS: dict[str, str] = {
     "respond": "response",
     "ignore": "ignore",
 }
+# Agent Inbox's own verbs (and HumanResponse types) that name one of ACTIONS.
+VERBS: dict[str, str] = {"accept": "approve", "response": "respond"}
 
 AGENT_INBOX = "agent_inbox"
 HITL = "hitl"
@@ -277,6 +281,15 @@ def _hitl_response(payload: dict[str, Any], action: str, args: Any, comment: str
     }
 
 
+def canonical_action(action: str) -> str:
+    """One of ACTIONS for an action or an Agent Inbox verb (``accept`` is approve), or BadInput."""
+    action = VERBS.get(action, action)
+    if action not in ACTIONS:
+        verbs = ", ".join([*ACTIONS, *VERBS])
+        raise BadInput(f"action must be one of {verbs}, not {action!r}")
+    return action
+
+
 def resume_value(payload: Any, action: str, args: Any = None, comment: str | None = None) -> Any:
     """The value to resume an interrupt with, for an operator's action.
 
@@ -291,15 +304,13 @@ def resume_value(payload: Any, action: str, args: Any = None, comment: str | Non
     Raises:
         BadInput: the payload does not allow this action, or the args do not fit it.
     """
-    if action not in ACTIONS:
-        raise BadInput(f"action must be one of {', '.join(ACTIONS)}, not {action!r}")
+    action = canonical_action(action)
     allowed = allowed_actions(payload)
     if action not in allowed:
         raise BadInput(f"this interrupt allows {', '.join(allowed) or 'no action'}; not {action}")
     convention = convention_of(payload)
     if convention == AGENT_INBOX:
-        response = _inbox_response(_inbox_request(payload), action, args, comment)  # type: ignore[arg-type]
-        return [response] if isinstance(payload, list) else response
+        return [_inbox_response(_inbox_request(payload), action, args, comment)]  # type: ignore[arg-type]
     if convention == HITL:
         return _hitl_response(payload, action, args, comment)
     if action == "approve":

@@ -35,7 +35,7 @@ from psycopg.types.json import Jsonb
 from core import auth, graphs, queue
 from core.db import get_pool
 from core.errors import BadInput, Conflict, NotFound
-from core.interrupts import ACTIONS, allowed_actions, describe, pending_from_state, resume_value
+from core.interrupts import allowed_actions, canonical_action, describe, pending_from_state, resume_value
 from core.jsonable import to_jsonable
 from core.outcomes import OUTCOMES, Outcome
 from core.registry import Priority, WorkflowSpec, get_workflow
@@ -435,8 +435,7 @@ def decide(
     """
     actor = _check_actor(actor)
     run_id = parse_run_id(run_id)
-    if action not in ACTIONS:
-        raise BadInput(f"action must be one of {', '.join(ACTIONS)}, not {action!r}")
+    verb, action = action, canonical_action(action)
     comment = _clean_text(comment, "comment")
     _json_size_ok(payload, "payload")
     with _transaction() as conn:
@@ -487,7 +486,8 @@ def decide(
             run_id,
             interrupt_id=target.interrupt_id,
             reason=comment,
-            details={"node": target.node, "payload": payload, "thread_id": run.thread_id},
+            details={"node": target.node, "payload": payload, "thread_id": run.thread_id}
+            | ({"verb": verb} if verb != action else {}),
         )
         queue.enqueue(
             run_id,
