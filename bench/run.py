@@ -276,11 +276,11 @@ def bare_run(workflow_id: str, raw: dict[str, Any] | None, saver: Any, sample: s
 
 
 def _postgres_saver():
-    from langgraph.checkpoint.postgres import PostgresSaver
-
+    """Bare LangGraph's saver, with the console's strict serializer (it reads the shared database)."""
+    from core.checkpointer import postgres_saver
     from core.db import get_pool
 
-    return PostgresSaver(get_pool())
+    return postgres_saver(get_pool())
 
 
 # ------------------------------------------------------------------ sections

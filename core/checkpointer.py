@@ -9,6 +9,7 @@ gets its serializer from :func:`strict_serde`.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
@@ -19,11 +20,30 @@ from psycopg import Connection
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from core.config import load_settings
+from core.errors import UnreadableCheckpoint
 
 TypeKey = tuple[str, str]
 
 
-def strict_serde(allowed: Iterable[TypeKey] = ()) -> JsonPlusSerializer:
+class StrictSerializer(JsonPlusSerializer):
+    """LangGraph's serializer with pickle off; a row it refuses is one clear error.
+
+    LangGraph raises ``NotImplementedError`` for a ``pickle`` row and whatever
+    the decoder hits for a corrupt one; callers (CLI, pages, retention) show
+    an :class:`UnreadableCheckpoint` as one line instead of a traceback.
+    """
+
+    def loads_typed(self, data: tuple[str, bytes]) -> Any:
+        try:
+            return super().loads_typed(data)
+        except Exception as exc:  # noqa: BLE001 - any decoding failure of stored bytes
+            kind = str(data[0])[:20]
+            raise UnreadableCheckpoint(
+                f"checkpoint data of type {kind!r} cannot be read safely ({type(exc).__name__}); refused"
+            ) from None
+
+
+def strict_serde(allowed: Iterable[TypeKey] = ()) -> StrictSerializer:
     """Checkpoint (de)serialisation restricted to LangGraph's safe types plus ``allowed``.
 
     With ``allowed`` empty this is LangGraph's strict msgpack mode
@@ -35,7 +55,7 @@ def strict_serde(allowed: Iterable[TypeKey] = ()) -> JsonPlusSerializer:
     own modules (see ``registry.state_types``), never a module wildcard.
     """
     extra = tuple(sorted(set(allowed)))
-    return JsonPlusSerializer(pickle_fallback=False, allowed_msgpack_modules=extra or None)
+    return StrictSerializer(pickle_fallback=False, allowed_msgpack_modules=extra or None)
 
 
 _memory = InMemorySaver(serde=strict_serde())
@@ -55,7 +75,7 @@ def setup_checkpointer(pool: ConnectionPool) -> None:
     once its own setup has run; CONCURRENTLY keeps an application that already
     writes checkpoints to this database from being blocked while it builds.
     """
-    PostgresSaver(pool).setup()
+    PostgresSaver(pool, serde=strict_serde()).setup()
     with pool.connection() as conn:
         conn.execute(
             "CREATE INDEX CONCURRENTLY IF NOT EXISTS lgops_checkpoints_newest_idx"
