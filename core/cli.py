@@ -434,6 +434,12 @@ def cmd_roles(args: argparse.Namespace) -> int:
     return 0
 
 
+def _one_line(text: str, limit: int = 200) -> str:
+    """A comment on one terminal line: control characters shown as spaces, long ones cut."""
+    flat = "".join(" " if ch < " " or ch == "\x7f" else ch for ch in text).strip()
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     from core import runs
 
@@ -464,7 +470,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
         rows,
         lambda: (
             "\n".join(
-                f"{r.at:%Y-%m-%d %H:%M:%S}  {r.actor:<24} {r.action:<16} {r.run_id or ''}" for r in rows
+                f"{r.at:%Y-%m-%d %H:%M:%S}  {r.actor:<24} {r.action:<16} {r.run_id or '-':<36}"
+                + (f"  {_one_line(r.reason)}" if r.reason else "")
+                for r in rows
             )
             or "no audit entries"
         ),

@@ -1056,14 +1056,30 @@ def interrupts(run_id: str, *, pending_only: bool = True) -> list[PendingInterru
     return [PendingInterrupt.from_row(r) for r in rows]
 
 
-def inbox(*, workflow_id: str | None = None, limit: int = 100, offset: int = 0) -> list[PendingInterrupt]:
-    """Every interrupt waiting for an operator, across runs, oldest first."""
+INBOX_VIEWS = ("waiting", "decided", "failed", "all")
+"""Agent Inbox's views: waiting for an operator, decided, of runs that failed, every interrupt."""
+
+_INBOX_WHERE = {
+    "waiting": "i.status = 'pending' AND r.status = 'interrupted'",
+    "decided": "i.status = 'decided'",
+    "failed": "r.status = 'failed'",
+    "all": "true",
+}
+
+
+def inbox(
+    *, workflow_id: str | None = None, limit: int = 100, offset: int = 0, view: str = "waiting"
+) -> list[PendingInterrupt]:
+    """Interrupts of one inbox view across runs: waiting ones oldest first, the others newest first."""
+    if view not in _INBOX_WHERE:
+        raise BadInput(f"unknown inbox view {view!r}; one of {', '.join(INBOX_VIEWS)}")
+    order = "i.created_at, i.id" if view == "waiting" else "i.id DESC"
     with get_pool().connection() as conn:
         rows = conn.execute(
             "SELECT i.*, r.workflow_id FROM interrupts i JOIN runs r ON r.id = i.run_id"
-            " WHERE i.status = 'pending' AND r.status = 'interrupted'"
+            f" WHERE {_INBOX_WHERE[view]}"
             " AND (%s::text IS NULL OR r.workflow_id = %s)"
-            " ORDER BY i.created_at, i.id LIMIT %s OFFSET %s",
+            f" ORDER BY {order} LIMIT %s OFFSET %s",
             (workflow_id, workflow_id, limit, offset),
         ).fetchall()
     return [PendingInterrupt.from_row(r) for r in rows]

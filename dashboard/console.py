@@ -21,15 +21,31 @@ from dashboard import components as ui  # noqa: E402
 from dashboard import services  # noqa: E402
 
 PAGES = ROOT / "dashboard" / "app_pages"
-HEALTH_REFRESH_SECONDS = 10
+HEALTH_REFRESH_SECONDS = 3  # the sidebar counts stay current (one cached read per 3 s)
 
-st.set_page_config(page_title="LangGraph operator console", page_icon=":material/hub:", layout="wide")
+# The icon is a file of the app (served by the app itself): a material-symbol or emoji icon
+# would be fetched from a CDN, and the console works offline.
+st.set_page_config(
+    page_title="LangGraph operator console",
+    page_icon=ROOT / "dashboard" / "static" / "icon.png",
+    layout="wide",
+)
+
+
+# The default page is served at "/", so its own url_path never routes: "/runs" is a hidden
+# page that forwards there with the link's query parameters (filters survive the hop).
+RUNS = st.Page(PAGES / "runs.py", title="Runs", icon=":material/list:", url_path="home", default=True)
+
+
+def _runs_alias() -> None:
+    """``/runs``: the runs page, with the filters the link carries."""
+    st.switch_page(RUNS, query_params=st.query_params.to_dict())
 
 
 def _pages(admin: bool) -> dict[str, list]:
     pages = {
         "Operate": [
-            st.Page(PAGES / "runs.py", title="Runs", icon=":material/list:", url_path="runs", default=True),
+            RUNS,
             st.Page(PAGES / "launch.py", title="Launch", icon=":material/rocket_launch:", url_path="launch"),
             st.Page(PAGES / "inbox.py", title="Approvals inbox", icon=":material/inbox:", url_path="inbox"),
         ],
@@ -53,6 +69,7 @@ def _pages(admin: bool) -> dict[str, list]:
                 PAGES / "threads.py", title="Threads", icon=":material/account_tree:", url_path="threads"
             ),
             st.Page(PAGES / "audit.py", title="Audit log", icon=":material/fact_check:", url_path="audit"),
+            st.Page(_runs_alias, title="Runs", url_path="runs", visibility="hidden"),
         ],
     }
     if admin:

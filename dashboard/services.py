@@ -438,10 +438,14 @@ def pending_interrupts(run_id: str) -> list[runs.PendingInterrupt]:
     return runs.interrupts(run_id, pending_only=True)
 
 
-@st.cache_data(ttl=2, show_spinner=False)
-def inbox(workflow_id: str | None = None, limit: int = 100) -> list[runs.PendingInterrupt]:
-    """Every waiting interrupt across workflows, oldest first."""
-    return runs.inbox(workflow_id=workflow_id, limit=limit)
+INBOX_VIEWS = runs.INBOX_VIEWS
+
+
+def inbox(
+    workflow_id: str | None = None, limit: int = 100, view: str = "waiting"
+) -> list[runs.PendingInterrupt]:
+    """Interrupts of one inbox view (uncached: the inbox polls it, and one indexed read is cheap)."""
+    return runs.inbox(workflow_id=workflow_id, limit=limit, view=view)
 
 
 @st.cache_data(ttl=5, show_spinner=False)
