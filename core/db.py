@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -35,6 +36,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "sql" / "migrations"
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 # Any constant will do: it only has to be the same in every process.
 _MIGRATION_LOCK_KEY = 727_001
+MIGRATION_LOCK_POLL_SECONDS = 0.1
 
 _lock = threading.Lock()
 # The embedded server this process started (not one it found running), for release_embedded().
@@ -218,16 +220,41 @@ def migration_files() -> list[tuple[int, str, str]]:
     return found
 
 
+def _take_migration_lock(conn: psycopg.Connection) -> None:
+    """Take the migration advisory lock by polling, never by waiting inside PostgreSQL.
+
+    The holder's checkpointer and store setup run ``CREATE INDEX CONCURRENTLY``,
+    which waits for every session of the database that holds a snapshot. A
+    session blocked in ``pg_advisory_lock`` holds one while it waits for the
+    holder: a cycle through the holder's client that PostgreSQL cannot detect,
+    so a worker and a CLI command started together on a fresh database hung
+    for ever. Waiters therefore poll ``pg_try_advisory_lock`` on an autocommit
+    connection: each poll ends at once and between polls the session has no
+    transaction and no snapshot, so the index build waits for no one.
+    """
+    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        raise RuntimeError("the migration lock needs an autocommit connection with no open transaction")
+    waiting = False
+    while not conn.execute("SELECT pg_try_advisory_lock(%s) AS got", (_MIGRATION_LOCK_KEY,)).fetchone()[
+        "got"
+    ]:
+        if not waiting:
+            log.info("waiting for another process's migration")
+            waiting = True
+        time.sleep(MIGRATION_LOCK_POLL_SECONDS)
+
+
 def migrate(pool: ConnectionPool) -> list[str]:
     """Apply pending migrations, the queue schema, the checkpointer and the store tables.
 
-    Safe to call from many processes at once: an advisory lock serialises them,
-    and each migration is applied in its own transaction with its record.
+    Safe to call from many processes at once, on a fresh database too: an
+    advisory lock serialises them (see :func:`_take_migration_lock` for why it
+    is polled), and each migration is applied in its own transaction with its record.
     Returns the names of the migrations applied now.
     """
     applied_now: list[str] = []
     with pool.connection() as conn:
-        conn.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK_KEY,))
+        _take_migration_lock(conn)
         try:
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS lgops_migrations ("
