@@ -37,6 +37,8 @@ from core.db import get_pool
 from core.errors import BadInput, Conflict, NotFound
 from core.interrupts import allowed_actions, canonical_action, describe, pending_from_state, resume_value
 from core.jsonable import to_jsonable
+from core.lease import Lease, LeaseLost
+from core.lease import check as check_lease
 from core.outcomes import OUTCOMES, Outcome
 from core.registry import Priority, WorkflowSpec, get_workflow
 
@@ -85,6 +87,7 @@ class Run:
     outcome: str | None = None
     next_input: dict[str, Any] | None = None
     next_input_after: str | None = None
+    lease_epoch: int = 0
 
     @property
     def duration_seconds(self) -> float | None:
@@ -122,6 +125,7 @@ class Run:
             outcome=row.get("outcome"),
             next_input=row.get("next_input"),
             next_input_after=row.get("next_input_after"),
+            lease_epoch=row.get("lease_epoch") or 0,
         )
 
 
@@ -1139,23 +1143,35 @@ def audit_log(
 
 
 def mark_running(run_id: str, worker: str) -> Run | None:
-    """Claim a run for a worker step; None when it was cancelled or finished meanwhile."""
+    """Claim a run for a worker step; None when it was cancelled or finished meanwhile.
+
+    Every claim takes the run's lease over (``lease_epoch`` + 1, see
+    :mod:`core.lease`): a step of an earlier claim still going, e.g. on a
+    worker that was paused past stalled-after, can no longer write for the run.
+    The claiming step's lease is ``Lease.claimed(run.id, run.lease_epoch)``.
+    """
     with get_pool().connection() as conn:
         row = conn.execute(
             "UPDATE runs SET status = 'running', started_at = coalesce(started_at, now()),"
-            " attempts = attempts + 1, worker = %s, updated_at = now()"
+            " attempts = attempts + 1, worker = %s, updated_at = now(), lease_epoch = lease_epoch + 1"
             " WHERE id = %s AND status IN ('queued', 'running') RETURNING *",
             (worker, run_id),
         ).fetchone()
     return Run.from_row(row) if row else None
 
 
-def status_of(run_id: str) -> RunStatus:
-    """The current status (cheap; polled by the worker to notice cancellation)."""
+def status_of(run_id: str, lease: Lease | None = None) -> RunStatus:
+    """The current status (cheap; polled by the worker to notice cancellation).
+
+    With ``lease``, raises :class:`~core.lease.LeaseLost` once another claim
+    took the run over, so a step between two writes notices it too.
+    """
     with get_pool().connection() as conn:
-        row = conn.execute("SELECT status FROM runs WHERE id = %s", (run_id,)).fetchone()
+        row = conn.execute("SELECT status, lease_epoch FROM runs WHERE id = %s", (run_id,)).fetchone()
     if row is None:
         raise NotFound(f"no run {run_id}")
+    if lease is not None and row["lease_epoch"] != lease.epoch:
+        raise LeaseLost(f"run {run_id}: lease {lease.epoch} was taken over (now {row['lease_epoch']})")
     return RunStatus(row["status"])
 
 
@@ -1174,8 +1190,11 @@ def record_event(
     )
 
 
-def record_events(run_id: str, batch: list[dict[str, Any]]) -> None:
+def record_events(run_id: str, batch: list[dict[str, Any]], lease: Lease | None = None) -> None:
     """Store several events in one transaction (routing decisions also go to ``decisions``).
+
+    With ``lease`` (a worker step), nothing is stored once the run was taken
+    over: :class:`~core.lease.LeaseLost`.
 
     Events are telemetry: the commit does not wait for the WAL flush
     (``synchronous_commit = off``), which makes them several times cheaper.
@@ -1207,6 +1226,7 @@ def record_events(run_id: str, batch: list[dict[str, Any]]) -> None:
         if e["kind"] == "routing_decision" and e.get("data")
     ]
     with get_pool().connection() as conn, conn.transaction():
+        check_lease(conn, lease)
         conn.execute("SET LOCAL synchronous_commit = off")
         with conn.cursor() as cur:
             cur.executemany(
@@ -1226,7 +1246,9 @@ def _chosen(explanation: Any) -> str | None:
     return explanation.get("chosen") if isinstance(explanation, dict) else None
 
 
-def mark_interrupted(run_id: str, pending: list[dict[str, Any]], checkpoint_id: str | None) -> None:
+def mark_interrupted(
+    run_id: str, pending: list[dict[str, Any]], checkpoint_id: str | None, lease: Lease | None = None
+) -> None:
     """The step ended at interrupts: store them (once each) and wait for an operator.
 
     An interrupt already decided (its decision arrived while this step ran,
@@ -1235,6 +1257,7 @@ def mark_interrupted(run_id: str, pending: list[dict[str, Any]], checkpoint_id: 
     """
     current = [p["interrupt_id"] for p in pending]
     with get_pool().connection() as conn, conn.transaction():
+        check_lease(conn, lease, lock="update")  # the run row first, as operators lock it
         conn.execute(
             "UPDATE interrupts SET status = 'superseded' WHERE run_id = %s AND status = 'pending'"
             " AND NOT (interrupt_id = ANY(%s))",
@@ -1310,6 +1333,7 @@ def mark_finished(
     error: str | None = None,
     *,
     final_values: dict[str, Any] | None = None,
+    lease: Lease | None = None,
 ) -> None:
     """The run reached its end (or failed); a cancelled run stays cancelled.
 
@@ -1320,6 +1344,7 @@ def mark_finished(
     transaction, so a finished run is never without one.
     """
     with get_pool().connection() as conn, conn.transaction():
+        check_lease(conn, lease, lock="update")
         row = conn.execute(
             "UPDATE runs SET status = %s, error = %s, finished_at = now(), updated_at = now(),"
             " next_input = NULL, next_input_after = NULL"
