@@ -178,7 +178,7 @@ def cmd_launch(args: argparse.Namespace) -> int:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    from core import runs
+    from core import run_queries as runs  # the read side only: no LangGraph on this path
 
     found = runs.list_runs(
         status=args.status, workflow_id=args.workflow, outcome=args.outcome, limit=args.limit
@@ -339,7 +339,7 @@ def cmd_cancel(args: argparse.Namespace) -> int:
 
 
 def cmd_threads(args: argparse.Namespace) -> int:
-    from core import checkpoints
+    from core import thread_queries as checkpoints  # cheap columns only: no LangGraph on this path
 
     found = checkpoints.list_threads(limit=args.limit, offset=args.offset, include_runs=args.all)
     _emit(
@@ -442,7 +442,7 @@ def _one_line(text: str, limit: int = 200) -> str:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from core import runs
+    from core import run_queries as runs  # the read side only: no LangGraph on this path
 
     rows = runs.audit_log(run_id=args.run, actor=args.actor, action=args.action, limit=args.limit)
     if args.csv:

@@ -10,9 +10,7 @@ store its graph steps use.
 from __future__ import annotations
 
 import logging
-import re
 import threading
-import time
 import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,20 +22,13 @@ import psycopg_pool
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
-from core.checkpointer import setup_checkpointer
 from core.config import ConfigError, Settings, load_settings
 from core.errors import DatabaseUnavailable
-from core.queue import ensure_queue_schema
+from core.migrations import MIGRATIONS_DIR, is_current, migration_files  # noqa: F401 - re-exported
 from core.redact import redact
-from core.stores import setup_store
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "sql" / "migrations"
-_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
-# Any constant will do: it only has to be the same in every process.
-_MIGRATION_LOCK_KEY = 727_001
-MIGRATION_LOCK_POLL_SECONDS = 0.1
 
 _lock = threading.Lock()
 # The embedded server this process started (not one it found running), for release_embedded().
@@ -188,7 +179,10 @@ def get_pool() -> ConnectionPool:
                 open=True,
                 name="lgops",
             )
-            migrate(pool)
+            with pool.connection() as conn:
+                current = is_current(conn)
+            if not current:
+                migrate(pool)
             _pool = pool
     return _pool
 
@@ -227,76 +221,10 @@ def close_pool() -> None:
         _url = None
 
 
-def migration_files() -> list[tuple[int, str, str]]:
-    """(version, name, sql) of every migration, in order of version (each unique)."""
-    found = []
-    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
-        match = _MIGRATION_NAME.match(path.name)
-        if not match:
-            raise RuntimeError(f"badly named migration {path.name}")
-        found.append((int(match.group(1)), path.stem, path.read_text()))
-    versions = [v for v, _, _ in found]
-    if len(set(versions)) != len(versions):
-        raise RuntimeError(f"two migrations share a version: {versions}")
-    return found
-
-
-def _take_migration_lock(conn: psycopg.Connection) -> None:
-    """Take the migration advisory lock by polling, never by waiting inside PostgreSQL.
-
-    The holder's checkpointer and store setup run ``CREATE INDEX CONCURRENTLY``,
-    which waits for every session of the database that holds a snapshot. A
-    session blocked in ``pg_advisory_lock`` holds one while it waits for the
-    holder: a cycle through the holder's client that PostgreSQL cannot detect,
-    so a worker and a CLI command started together on a fresh database hung
-    for ever. Waiters therefore poll ``pg_try_advisory_lock`` on an autocommit
-    connection: each poll ends at once and between polls the session has no
-    transaction and no snapshot, so the index build waits for no one.
-    """
-    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-        raise RuntimeError("the migration lock needs an autocommit connection with no open transaction")
-    waiting = False
-    while not conn.execute("SELECT pg_try_advisory_lock(%s) AS got", (_MIGRATION_LOCK_KEY,)).fetchone()[
-        "got"
-    ]:
-        if not waiting:
-            log.info("waiting for another process's migration")
-            waiting = True
-        time.sleep(MIGRATION_LOCK_POLL_SECONDS)
-
-
 def migrate(pool: ConnectionPool) -> list[str]:
-    """Apply pending migrations, the queue schema, the checkpointer and the store tables.
+    """Apply pending migrations and the libraries' schemas (see :func:`core.schema.migrate`)."""
+    # Imported here on purpose: the full step needs procrastinate and LangGraph
+    # (about a second to import), which a process on a current schema never loads.
+    from core import schema
 
-    Safe to call from many processes at once, on a fresh database too: an
-    advisory lock serialises them (see :func:`_take_migration_lock` for why it
-    is polled), and each migration is applied in its own transaction with its record.
-    Returns the names of the migrations applied now.
-    """
-    applied_now: list[str] = []
-    with pool.connection() as conn:
-        _take_migration_lock(conn)
-        try:
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS lgops_migrations ("
-                " version integer PRIMARY KEY, name text NOT NULL,"
-                " applied_at timestamptz NOT NULL DEFAULT now())"
-            )
-            done = {r["version"] for r in conn.execute("SELECT version FROM lgops_migrations")}
-            for version, name, sql in migration_files():
-                if version in done:
-                    continue
-                with conn.transaction():
-                    conn.execute(sql)
-                    conn.execute(
-                        "INSERT INTO lgops_migrations (version, name) VALUES (%s, %s)",
-                        (version, name),
-                    )
-                applied_now.append(name)
-                log.info("applied migration %s", name)
-            ensure_queue_schema(conn)
-            setup_checkpointer(pool)
-            setup_store(pool)
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK_KEY,))
-    return applied_now
+    return schema.migrate(pool)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -28,9 +29,17 @@ from pathlib import PurePath
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel
-
 MAX_DEPTH = 50
+
+
+def _is_pydantic_model(value: Any) -> bool:
+    """True for a pydantic model instance, without importing pydantic (0.14 s) to ask.
+
+    A value can only be a model once something imported pydantic, so the read
+    CLI, which never does, skips the import altogether.
+    """
+    pydantic = sys.modules.get("pydantic")
+    return pydantic is not None and isinstance(value, pydantic.BaseModel)
 
 
 def to_jsonable(value: Any, _depth: int = 0) -> Any:
@@ -42,7 +51,7 @@ def to_jsonable(value: Any, _depth: int = 0) -> Any:
     if _depth > MAX_DEPTH:
         return repr(value)
     nested = _depth + 1
-    if isinstance(value, BaseModel):
+    if _is_pydantic_model(value):
         try:
             return to_jsonable(value.model_dump(mode="json"), nested)
         except Exception:  # noqa: BLE001 - a model that cannot dump itself is shown as text
