@@ -5,7 +5,8 @@ the middle of that node; worker B sees A's heartbeats stop, takes the run
 over (the run's lease epoch goes up) and continues it; then A is resumed. A
 must not write anything for the run again: every node ends once, every gate
 is asked once, no checkpoint of A's lease is written after the takeover, and
-the run ends succeeded (core/lease.py).
+the run ends succeeded (core/lease.py); and A finishing its old job does not
+touch the job B runs (core/queue.py ``reissue``).
 """
 
 from __future__ import annotations
@@ -120,6 +121,7 @@ def test_a_worker_frozen_past_stalled_after_cannot_write_after_the_takeover(
         assert a.alive, a.tail()
         a_writes_after = _checkpoints_of_lease(db_url, run.id, held["lease_epoch"])
         events = runs.events(run.id)
+        b_log = b.tail(400)
     finally:
         if a.alive:
             os.kill(a.proc.pid, signal.SIGCONT)
@@ -145,4 +147,6 @@ def test_a_worker_frozen_past_stalled_after_cannot_write_after_the_takeover(
     assert record["decided_nodes"] == ["gate_a", "gate_b"] and not record["pending"]
     assert a_writes_after == a_writes_at_takeover, "the frozen worker wrote checkpoints after the takeover"
     assert FENCED_LINE in a.tail(200), a.tail()  # A did wake up and was refused, not just slow
+    # B ran a new job (core.queue.reissue): A finishing its old job id did not delete B's.
+    assert 'Job was not found or not in "doing"' not in b_log, b_log
     assert taken["lease_epoch"] > held["lease_epoch"] and a_writes_at_takeover >= 1
