@@ -139,7 +139,7 @@ def test_a_worker_frozen_past_stalled_after_cannot_write_after_the_takeover(
     counter["gates_asked_twice"] += sum(1 for r in asked if r["n"] > 1)
     counter["checkpoints_by_fenced_worker_after_takeover"] += a_writes_after - a_writes_at_takeover
     counter["fenced_steps"] += int(FENCED_LINE in a.tail(200))
-    record_figures(WORKFLOW, counter)
+    record_figures("sigstop", counter)  # the "fault-injection figures" row of this scenario
 
     assert final.status == runs.RunStatus.SUCCEEDED, (final.status, final.error, a.tail())
     assert dict(ends) == {"prepare": 1, "gate_a": 1, "slow": 1, "gate_b": 1, "finish": 1}, a.tail()
