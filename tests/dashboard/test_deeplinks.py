@@ -103,3 +103,12 @@ def test_inbox_views_filter_and_live_in_the_url(open_page) -> None:
     at.get("button_group")[0].set_value("waiting").run()
     assert not at.exception
     assert shown(at) == {waiting.id} and "view" not in _params(at)
+
+
+def test_audit_log_shows_the_comment_before_the_wide_columns(open_page) -> None:
+    run = runs.launch("approval_fixture", {}, actor=ACTOR)
+    runs.cancel(run.id, actor=ACTOR, reason="wrong customer")
+    at = open_page("audit")
+    grid = at.dataframe[0]
+    assert list(grid.proto.column_order)[:4] == ["at", "actor", "action", "reason"]
+    assert "wrong customer" in list(grid.value["reason"])
