@@ -187,6 +187,31 @@ def get_pool() -> ConnectionPool:
     return _pool
 
 
+def ping(timeout: float = 3.0) -> None:
+    """A quick round trip on the open pool; raises DatabaseUnavailable (one line) when the server is gone.
+
+    The pool only notices a lost server when a query fails, and then waits its
+    whole timeout for a new connection; a page checks first, so that it shows
+    one line instead of hanging or breaking halfway.
+    """
+    pool = get_pool()
+    try:
+        if pool.get_stats().get("pool_available", 0) == 0:
+            # No idle connection (all busy, or the server went away and the pool is retrying):
+            # ask the server directly, which fails at once when it is down, instead of
+            # waiting ``timeout`` for the pool.
+            with psycopg.connect(_url or "", connect_timeout=max(1, int(timeout))) as conn:
+                conn.execute("SELECT 1")
+        else:
+            with pool.connection(timeout=timeout) as conn:
+                conn.execute("SELECT 1")
+    except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+        url = _url or ""
+        raise DatabaseUnavailable(
+            f"lost the connection to PostgreSQL at {describe_host(url)}: {_reason(exc, url)}"
+        ) from None
+
+
 @asynccontextmanager
 async def async_pool(max_size: int) -> AsyncIterator[AsyncConnectionPool]:
     """An async pool on this process's database, for one event loop (a worker's steps).

@@ -90,7 +90,9 @@ try:
     role = services.role()
 except services.LgopsError as exc:
     st.navigation(_pages(admin=False))  # keeps the URL routing; the page itself is not run
-    st.error(f"Database unavailable: {exc}", icon=":material/database:")
+    st.error(
+        f"Database unavailable: {ui.md_escape(services.short(str(exc), 300))}", icon=":material/database:"
+    )
     st.caption(
         "Set DATABASE_URL (or database_url in .streamlit/secrets.toml), or unset it to use the embedded PostgreSQL."
     )
@@ -103,8 +105,11 @@ page = st.navigation(_pages(admin=role == "admin"))
 def _health() -> None:
     try:
         ui.render_health_strip(services.queue_health())
-    except services.LgopsError as exc:
-        st.caption(f":red[Queue unreadable: {ui.md_escape(services.short(str(exc), 80))}]")
+    except Exception as exc:  # noqa: BLE001 - a lost database is one line here too
+        line = str(exc) if isinstance(exc, services.LgopsError) else services.unavailable_line(exc)
+        if line is None:
+            raise
+        st.caption(f":red[Queue unreadable: {ui.md_escape(services.short(line, 80))}]")
 
 
 with st.sidebar:
@@ -120,4 +125,10 @@ with st.sidebar:
         st.caption("Embedded PostgreSQL · worker in this process")
     _health()
 
-page.run()
+try:
+    page.run()
+except Exception as exc:  # noqa: BLE001 - only a lost database is caught; st.rerun/st.stop pass on
+    line = services.unavailable_line(exc)
+    if line is None:
+        raise
+    st.error(f"Database unavailable: {ui.md_escape(services.short(line, 300))}", icon=":material/database:")

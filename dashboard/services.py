@@ -24,6 +24,7 @@ from core.config import load_settings
 from core.errors import BadInput, Conflict, DatabaseUnavailable, Forbidden, LgopsError, NotFound
 from core.jsonable import to_jsonable
 from core.outcomes import OUTCOMES
+from core.redact import redact
 from core.runs import STATUSES, RunStatus
 from dashboard import process
 
@@ -51,11 +52,22 @@ def ensure_database() -> None:
     """Open (and migrate) the pool; raises DatabaseUnavailable with one readable line."""
     try:
         db.get_pool()
+        db.ping()  # a server that went away since: one line now, not a broken page
     except LgopsError:
         raise
     except Exception as exc:  # noqa: BLE001 - any driver failure becomes one line for the operator
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise DatabaseUnavailable(f"cannot open the database: {first}") from None
+        raise DatabaseUnavailable(redact(f"cannot open the database: {first}")) from None
+
+
+def unavailable_line(exc: BaseException) -> str | None:
+    """One line when ``exc`` means the database went away mid-page (None for any other error)."""
+    if isinstance(exc, DatabaseUnavailable):
+        return str(exc)
+    if db.is_unavailable(exc):
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return redact(f"lost the connection to PostgreSQL: {first}")
+    return None
 
 
 def start_embedded_worker() -> bool:
