@@ -141,7 +141,7 @@ def cmd_workflows(args: argparse.Namespace) -> int:
     ]
     broken = [asdict(b) for b in broken_workflows()]
     lines = [f"{w['id']:<20} {w['title']}" for w in items]
-    lines += [f"{b['id']:<20} BROKEN: {b['error']}" for b in broken]
+    lines += [f"{b.id:<20} BROKEN: {b.error} (entry {b.source})" for b in broken_workflows()]
     _emit(args, {"workflows": items, "broken": broken}, lambda: "\n".join(lines) or "no workflows")
     return 0
 

@@ -37,6 +37,7 @@ from psycopg_pool import AsyncConnectionPool
 from core.config import load_settings
 from core.db import database_url, get_pool
 from core.queue import QUEUE, TASK, reissue
+from core.registry import broken_workflows
 from core.retention import maybe_prune_periodically
 from core.runner import StepResources, drive_run, step_resources
 from core.runs import requeue_orphans
@@ -146,6 +147,8 @@ async def run_worker_async(
     """
     settings = load_settings()
     get_pool()  # migrates before taking jobs
+    for broken in broken_workflows():  # said at start, one line each, not at a run's first step
+        log.warning("%s", broken.line)
     url = database_url(settings)
     name = name or f"{socket.gethostname()}:{os.getpid()}"
     stop_event = stop_event or asyncio.Event()
