@@ -19,7 +19,7 @@ from dataclasses import asdict
 from typing import Any, NoReturn
 
 from core.errors import BadInput, LgopsError
-from core.jsonable import to_jsonable
+from core.jsonable import parse_json, to_jsonable
 from core.outcomes import OUTCOMES
 from core.redact import redact
 
@@ -35,14 +35,7 @@ def _emit(args: argparse.Namespace, data: Any, text: Callable[[], str]) -> None:
 
 
 def _parse_json(text: str, what: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadInput(
-            f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
-    except RecursionError:
-        raise BadInput(f"{what} is nested too deeply") from None
+    return parse_json(text, what)
 
 
 def _read_input_file(path: str, limit: int) -> str:

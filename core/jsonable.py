@@ -19,6 +19,7 @@ see the same form:
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import sys
 from collections.abc import Mapping
@@ -28,6 +29,8 @@ from enum import Enum
 from pathlib import PurePath
 from typing import Any
 from uuid import UUID
+
+from core.errors import BadInput
 
 MAX_DEPTH = 50
 
@@ -74,3 +77,19 @@ def to_jsonable(value: Any, _depth: int = 0) -> Any:
         items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
         return [to_jsonable(v, nested) for v in items]
     return repr(value)
+
+
+def parse_json(text: str, what: str) -> Any:
+    """``text`` as JSON, or one line (BadInput) saying what is wrong with it.
+
+    Nesting deeper than Python's recursion limit raises RecursionError inside
+    ``json.loads``; it is bad input like any other, never a traceback.
+    """
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadInput(
+            f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    except RecursionError:
+        raise BadInput(f"{what} is nested too deeply") from None

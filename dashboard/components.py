@@ -222,13 +222,15 @@ def decision_payload(action: str, edit_text: str | None, respond_text: str | Non
             raise ValueError(
                 f"the edited arguments are not valid JSON: {exc.msg} at line {exc.lineno}"
             ) from None
+        except RecursionError:
+            raise ValueError("the edited arguments are nested too deeply") from None
     if action == "respond":
         text = (respond_text or "").strip()
         if not text:
             return None
         try:
             return json.loads(text)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             return text
     return None
 

@@ -22,7 +22,7 @@ import streamlit as st
 from core import auth, checkpoints, db, health, interrupts, messages, registry, retention, routing, runs
 from core.config import load_settings
 from core.errors import BadInput, Conflict, DatabaseUnavailable, Forbidden, LgopsError, NotFound
-from core.jsonable import to_jsonable
+from core.jsonable import parse_json, to_jsonable
 from core.outcomes import OUTCOMES
 from core.redact import redact
 from core.runs import STATUSES, RunStatus
@@ -38,6 +38,7 @@ __all__ = [
     "LgopsError",
     "NotFound",
     "RunStatus",
+    "parse_json",
 ]
 
 DEFAULT_ACTOR = "local:operator"
