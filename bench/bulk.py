@@ -75,13 +75,13 @@ def _cid(seq: int) -> str:
 
 def _big_run(conn: Any, steps: int) -> str:
     """A real run of the ticker graph with ~``steps`` checkpoints, written by LangGraph."""
-    from langgraph.checkpoint.postgres import PostgresSaver
     from psycopg.types.json import Jsonb
 
     from bench.graphs import TICKER
+    from core.checkpointer import postgres_saver
 
     run_id = str(uuid.uuid4())
-    graph = TICKER.build_graph().compile(checkpointer=PostgresSaver(get_pool()))
+    graph = TICKER.build_graph().compile(checkpointer=postgres_saver(get_pool()))
     graph.invoke(
         {"steps": steps - 2, "step_seconds": 0.0},
         {"configurable": {"thread_id": run_id}, "recursion_limit": steps + 10},

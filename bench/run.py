@@ -11,7 +11,8 @@ Sections (each a function below, each returning plain data for results.json):
    sequential baseline.
 4. live lag: node finished in the worker → its event readable through core.runs.events.
 5. storage: bytes per run by workflow, table sizes before and after pruning.
-6. reads: bulk-loaded runs / events / checkpoints, p50/p95 of the dashboard's reads.
+6. cli: read commands as whole processes vs a bare psycopg query of the same rows.
+7. reads: bulk-loaded runs / events / checkpoints, p50/p95 of the dashboard's reads.
 
 The machine is small and noisy: compare figures measured in the same run
 (ratios), not absolute numbers across runs.
@@ -55,6 +56,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "checkpoints": 100_000,
         "big_checkpoints": 1000,
         "read_reps": 20,
+        "cli_reps": 3,
     },
     "full": {
         "orch_runs": 8,
@@ -69,6 +71,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "checkpoints": 1_000_000,
         "big_checkpoints": 1000,
         "read_reps": 50,
+        "cli_reps": 10,
     },
 }
 
@@ -276,11 +279,11 @@ def bare_run(workflow_id: str, raw: dict[str, Any] | None, saver: Any, sample: s
 
 
 def _postgres_saver():
-    from langgraph.checkpoint.postgres import PostgresSaver
-
+    """Bare LangGraph's saver, with the console's strict serializer (it reads the shared database)."""
+    from core.checkpointer import postgres_saver
     from core.db import get_pool
 
-    return PostgresSaver(get_pool())
+    return postgres_saver(get_pool())
 
 
 # ------------------------------------------------------------------ sections
@@ -563,6 +566,15 @@ def reads(env: Env, p: dict[str, Any]) -> dict[str, Any]:
     return {"loaded": loaded, "cases": results, "read_indexes": [n for n, _ in statements]}
 
 
+def cli(env: Env, p: dict[str, Any]) -> dict[str, Any]:
+    """Read commands as whole processes vs a bare psycopg query of the same rows (bench/cli.py)."""
+    from bench import cli as cli_bench
+
+    run = _launch("bench_ticker", {"steps": 3})
+    _wait_all([run.id])
+    return cli_bench.measure(run.id, run.thread_id, p["cli_reps"])
+
+
 def _time_cases(cases: dict[str, Any], reps: int) -> dict[str, Any]:
     results = {}
     for name, (fn, target_ms) in cases.items():
@@ -700,6 +712,10 @@ def table(res: dict[str, Any]) -> str:
             + (f"; workflows not measured: {s['workflow_failures']}" if s["workflow_failures"] else ""),
             "",
         ]
+    if c := res.get("cli"):
+        from bench import cli as cli_bench
+
+        lines += cli_bench.table(c)
     if r := res.get("reads"):
         c = r["loaded"]["counts"]
         lines += [
@@ -785,8 +801,11 @@ SECTIONS: dict[str, Callable[[Env, dict[str, Any]], dict[str, Any]]] = {
     "throughput": throughput,
     "live_lag": live_lag,
     "storage": storage,
+    "cli": cli,
     "reads": reads,
 }
+# Sections that need a worker process running (started on first need, so `--only cli` stays quick).
+NEEDS_WORKER = {"orchestration", "fanout", "throughput", "live_lag", "storage", "cli"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -801,12 +820,14 @@ def main(argv: list[str] | None = None) -> int:
     res: dict[str, Any] = {"profile": profile, "machine": machine(env)}
     try:
         env.use("bench_runs")
-        env.start_workers(1)
         for name, fn in SECTIONS.items():
             if args.only and name not in args.only:
                 continue
             if name == "reads":
                 env.stop_workers()
+            elif name in NEEDS_WORKER and not env.workers:
+                env.use("bench_runs")
+                env.start_workers(1)
             log(f"section {name}")
             t0 = time.perf_counter()
             res[name] = fn(env, p)

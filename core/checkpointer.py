@@ -8,22 +8,45 @@ gets its serializer from :func:`strict_serde`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.postgres import PostgresSaver
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
-from psycopg import Connection
+from psycopg import AsyncCursor, Connection
+from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
+from core import lease as leases
 from core.config import load_settings
+from core.errors import UnreadableCheckpoint
 
 TypeKey = tuple[str, str]
 
 
-def strict_serde(allowed: Iterable[TypeKey] = ()) -> JsonPlusSerializer:
+class StrictSerializer(JsonPlusSerializer):
+    """LangGraph's serializer with pickle off; a row it refuses is one clear error.
+
+    LangGraph raises ``NotImplementedError`` for a ``pickle`` row and whatever
+    the decoder hits for a corrupt one; callers (CLI, pages, retention) show
+    an :class:`UnreadableCheckpoint` as one line instead of a traceback.
+    """
+
+    def loads_typed(self, data: tuple[str, bytes]) -> Any:
+        try:
+            return super().loads_typed(data)
+        except Exception as exc:  # noqa: BLE001 - any decoding failure of stored bytes
+            kind = str(data[0])[:20]
+            raise UnreadableCheckpoint(
+                f"checkpoint data of type {kind!r} cannot be read safely ({type(exc).__name__}); refused"
+            ) from None
+
+
+def strict_serde(allowed: Iterable[TypeKey] = ()) -> StrictSerializer:
     """Checkpoint (de)serialisation restricted to LangGraph's safe types plus ``allowed``.
 
     With ``allowed`` empty this is LangGraph's strict msgpack mode
@@ -35,7 +58,7 @@ def strict_serde(allowed: Iterable[TypeKey] = ()) -> JsonPlusSerializer:
     own modules (see ``registry.state_types``), never a module wildcard.
     """
     extra = tuple(sorted(set(allowed)))
-    return JsonPlusSerializer(pickle_fallback=False, allowed_msgpack_modules=extra or None)
+    return StrictSerializer(pickle_fallback=False, allowed_msgpack_modules=extra or None)
 
 
 _memory = InMemorySaver(serde=strict_serde())
@@ -55,7 +78,7 @@ def setup_checkpointer(pool: ConnectionPool) -> None:
     once its own setup has run; CONCURRENTLY keeps an application that already
     writes checkpoints to this database from being blocked while it builds.
     """
-    PostgresSaver(pool).setup()
+    PostgresSaver(pool, serde=strict_serde()).setup()
     with pool.connection() as conn:
         conn.execute(
             "CREATE INDEX CONCURRENTLY IF NOT EXISTS lgops_checkpoints_newest_idx"
@@ -68,8 +91,49 @@ def postgres_saver(conn: ConnectionPool | Connection, allowed: Iterable[TypeKey]
     return PostgresSaver(conn, serde=strict_serde(allowed))
 
 
-def async_postgres_saver(pool: AsyncConnectionPool, allowed: Iterable[TypeKey] = ()) -> AsyncPostgresSaver:
-    """An async Postgres saver with the strict serializer (make it on the loop that runs the step)."""
+class FencedAsyncPostgresSaver(AsyncPostgresSaver):
+    """LangGraph's async Postgres saver whose writes hold the run's lease (:mod:`core.lease`).
+
+    ``aput`` (one per super-step) and ``aput_writes`` (one per task) send all
+    their SQL through ``_cursor(pipeline=True)``; here that cursor is opened in
+    a transaction whose first statement checks the lease, so a checkpoint or a
+    task's writes land only while the step still owns the run and never after
+    a takeover (:class:`~core.lease.LeaseLost` instead). Reads are untouched.
+    Each checkpoint's metadata names the lease that wrote it (``lgops_lease``).
+    Overriding the one private method both writes use keeps LangGraph's own
+    SQL and serialisation; the SIGSTOP fault test fails if that ever changes.
+    """
+
+    def __init__(self, pool: AsyncConnectionPool, lease: leases.Lease, **kwargs: Any) -> None:
+        super().__init__(pool, **kwargs)
+        self.lease = lease
+
+    async def aput(self, config, checkpoint, metadata, new_versions):  # noqa: ANN001, ANN201 - LangGraph's signature
+        """Save a checkpoint under the lease, stamped with it."""
+        stamped = {**metadata, leases.METADATA_KEY: self.lease.epoch}
+        return await super().aput(config, checkpoint, stamped, new_versions)
+
+    @asynccontextmanager
+    async def _cursor(self, *, pipeline: bool = False) -> AsyncIterator[AsyncCursor[DictRow]]:
+        if not pipeline:  # a read
+            async with super()._cursor(pipeline=False) as cur:
+                yield cur
+            return
+        async with self.lock, self.conn.connection() as conn, conn.transaction():
+            await leases.acheck(conn, self.lease)
+            async with conn.cursor(binary=True, row_factory=dict_row) as cur:
+                yield cur
+
+
+def async_postgres_saver(
+    pool: AsyncConnectionPool, allowed: Iterable[TypeKey] = (), lease: leases.Lease | None = None
+) -> AsyncPostgresSaver:
+    """An async Postgres saver with the strict serializer (make it on the loop that runs the step).
+
+    With ``lease`` (a worker step), every write is fenced by it.
+    """
+    if lease is not None:
+        return FencedAsyncPostgresSaver(pool, lease, serde=strict_serde(allowed))
     return AsyncPostgresSaver(pool, serde=strict_serde(allowed))
 
 
@@ -93,11 +157,14 @@ def make_checkpointer(
 
 
 def make_async_checkpointer(
-    pool: AsyncConnectionPool | None, allowed: Iterable[TypeKey] = ()
+    pool: AsyncConnectionPool | None, allowed: Iterable[TypeKey] = (), lease: leases.Lease | None = None
 ) -> BaseCheckpointSaver:
-    """The saver a worker step uses: async Postgres on ``pool``, or the process's memory saver."""
+    """The saver a worker step uses: async Postgres on ``pool`` (fenced by ``lease``), or memory.
+
+    The memory saver lives in one process, which no other worker can take over.
+    """
     if uses_memory():
         return _memory_saver(allowed)
     if pool is None:
         raise ValueError("an async Postgres checkpointer needs the async pool")
-    return async_postgres_saver(pool, allowed)
+    return async_postgres_saver(pool, allowed, lease)

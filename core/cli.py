@@ -19,8 +19,9 @@ from dataclasses import asdict
 from typing import Any, NoReturn
 
 from core.errors import BadInput, LgopsError
-from core.jsonable import to_jsonable
+from core.jsonable import parse_json, to_jsonable
 from core.outcomes import OUTCOMES
+from core.redact import redact
 
 WAIT_POLL_SECONDS = 0.2
 WAIT_TIMEOUT_SECONDS = 600.0
@@ -34,14 +35,7 @@ def _emit(args: argparse.Namespace, data: Any, text: Callable[[], str]) -> None:
 
 
 def _parse_json(text: str, what: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadInput(
-            f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
-    except RecursionError:
-        raise BadInput(f"{what} is nested too deeply") from None
+    return parse_json(text, what)
 
 
 def _read_input_file(path: str, limit: int) -> str:
@@ -140,7 +134,7 @@ def cmd_workflows(args: argparse.Namespace) -> int:
     ]
     broken = [asdict(b) for b in broken_workflows()]
     lines = [f"{w['id']:<20} {w['title']}" for w in items]
-    lines += [f"{b['id']:<20} BROKEN: {b['error']}" for b in broken]
+    lines += [f"{b.id:<20} BROKEN: {b.error} (entry {b.source})" for b in broken_workflows()]
     _emit(args, {"workflows": items, "broken": broken}, lambda: "\n".join(lines) or "no workflows")
     return 0
 
@@ -177,7 +171,7 @@ def cmd_launch(args: argparse.Namespace) -> int:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    from core import runs
+    from core import run_queries as runs  # the read side only: no LangGraph on this path
 
     found = runs.list_runs(
         status=args.status, workflow_id=args.workflow, outcome=args.outcome, limit=args.limit
@@ -241,10 +235,22 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _decision_payload(action: str, text: str | None) -> Any:
+    """``--payload`` as JSON; for ``respond`` text that is not JSON is the response itself."""
+    if text is None:
+        return None
+    if action == "respond":
+        try:
+            return json.loads(text)
+        except (json.JSONDecodeError, RecursionError):
+            return text
+    return _parse_json(text, "--payload")
+
+
 def cmd_decide(args: argparse.Namespace) -> int:
     from core import runs
 
-    payload = _parse_json(args.payload, "--payload") if args.payload is not None else None
+    payload = _decision_payload(args.action, args.payload)
     decided = runs.decide(
         args.run_id,
         args.action,
@@ -326,7 +332,7 @@ def cmd_cancel(args: argparse.Namespace) -> int:
 
 
 def cmd_threads(args: argparse.Namespace) -> int:
-    from core import checkpoints
+    from core import thread_queries as checkpoints  # cheap columns only: no LangGraph on this path
 
     found = checkpoints.list_threads(limit=args.limit, offset=args.offset, include_runs=args.all)
     _emit(
@@ -422,8 +428,14 @@ def cmd_roles(args: argparse.Namespace) -> int:
     return 0
 
 
+def _one_line(text: str, limit: int = 200) -> str:
+    """A comment on one terminal line: control characters shown as spaces, long ones cut."""
+    flat = "".join(" " if ch < " " or ch == "\x7f" else ch for ch in text).strip()
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
-    from core import runs
+    from core import run_queries as runs  # the read side only: no LangGraph on this path
 
     rows = runs.audit_log(run_id=args.run, actor=args.actor, action=args.action, limit=args.limit)
     if args.csv:
@@ -452,7 +464,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
         rows,
         lambda: (
             "\n".join(
-                f"{r.at:%Y-%m-%d %H:%M:%S}  {r.actor:<24} {r.action:<16} {r.run_id or ''}" for r in rows
+                f"{r.at:%Y-%m-%d %H:%M:%S}  {r.actor:<24} {r.action:<16} {r.run_id or '-':<36}"
+                + (f"  {_one_line(r.reason)}" if r.reason else "")
+                for r in rows
             )
             or "no audit entries"
         ),
@@ -537,8 +551,18 @@ def configure_runs_parser(sub: argparse._SubParsersAction) -> None:
 def configure_decide_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("decide", help="decide a pending interrupt")
     p.add_argument("run_id")
-    p.add_argument("--action", required=True, choices=["approve", "reject", "edit", "respond", "ignore"])
-    p.add_argument("--payload", help="JSON: edited arguments (edit) or the response (respond)")
+    p.add_argument(
+        "--action",
+        required=True,
+        choices=["approve", "reject", "edit", "respond", "ignore", "accept"],
+        help="accept is Agent Inbox's name for approve",
+    )
+    p.add_argument(
+        "--payload",
+        "--args",
+        dest="payload",
+        help="JSON: edited arguments (edit); the response (respond: JSON, or plain text)",
+    )
     p.add_argument("--comment")
     p.add_argument("--interrupt", help="interrupt id, when several are pending")
     p.add_argument("--wait", action="store_true", help=WAIT_HELP)
@@ -685,6 +709,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if any("\x00" in a for a in argv):  # PostgreSQL cannot store it; refuse before anything runs
+        print("error: an argument contains a NUL character", file=sys.stderr)
+        return 2
     parser = build_parser()
     try:
         args = parser.parse_args(_reorder(argv))
@@ -696,7 +723,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LgopsError as exc:
         if args.debug:
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        print(redact(f"error: {exc}"), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
@@ -704,7 +731,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         first = (str(exc).strip().splitlines() or [""])[0]
-        print(f"error: {type(exc).__name__}: {first} (run with --debug for details)", file=sys.stderr)
+        print(redact(f"error: {type(exc).__name__}: {first} (run with --debug for details)"), file=sys.stderr)
         return 1
 
 

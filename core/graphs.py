@@ -28,6 +28,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from core.checkpointer import make_async_checkpointer, make_checkpointer, postgres_saver, uses_memory
 from core.db import get_pool
+from core.lease import Lease
 from core.registry import WorkflowSpec
 
 _lock = threading.Lock()
@@ -54,12 +55,14 @@ def on_connection(spec: WorkflowSpec, conn: Connection) -> CompiledStateGraph:
     return compiled(spec).copy({"checkpointer": postgres_saver(conn, spec.serde_types)})
 
 
-def for_step(spec: WorkflowSpec, pool: AsyncConnectionPool, store: BaseStore) -> CompiledStateGraph:
-    """The graph a worker step streams: async saver on ``pool`` and ``store``.
+def for_step(
+    spec: WorkflowSpec, pool: AsyncConnectionPool, store: BaseStore, lease: Lease | None = None
+) -> CompiledStateGraph:
+    """The graph a worker step streams: async saver on ``pool`` (its writes fenced by ``lease``) and ``store``.
 
     ``store`` replaces the console's default only; the caller wraps the
     application's compiled-in store when it has one (``spec.own_store``).
     """
     return compiled(spec).copy(
-        {"checkpointer": make_async_checkpointer(pool, spec.serde_types), "store": store}
+        {"checkpointer": make_async_checkpointer(pool, spec.serde_types, lease), "store": store}
     )

@@ -19,7 +19,9 @@ see the same form:
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
+import sys
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -28,9 +30,19 @@ from pathlib import PurePath
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel
+from core.errors import BadInput
 
 MAX_DEPTH = 50
+
+
+def _is_pydantic_model(value: Any) -> bool:
+    """True for a pydantic model instance, without importing pydantic (0.14 s) to ask.
+
+    A value can only be a model once something imported pydantic, so the read
+    CLI, which never does, skips the import altogether.
+    """
+    pydantic = sys.modules.get("pydantic")
+    return pydantic is not None and isinstance(value, pydantic.BaseModel)
 
 
 def to_jsonable(value: Any, _depth: int = 0) -> Any:
@@ -42,7 +54,7 @@ def to_jsonable(value: Any, _depth: int = 0) -> Any:
     if _depth > MAX_DEPTH:
         return repr(value)
     nested = _depth + 1
-    if isinstance(value, BaseModel):
+    if _is_pydantic_model(value):
         try:
             return to_jsonable(value.model_dump(mode="json"), nested)
         except Exception:  # noqa: BLE001 - a model that cannot dump itself is shown as text
@@ -65,3 +77,19 @@ def to_jsonable(value: Any, _depth: int = 0) -> Any:
         items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
         return [to_jsonable(v, nested) for v in items]
     return repr(value)
+
+
+def parse_json(text: str, what: str) -> Any:
+    """``text`` as JSON, or one line (BadInput) saying what is wrong with it.
+
+    Nesting deeper than Python's recursion limit raises RecursionError inside
+    ``json.loads``; it is bad input like any other, never a traceback.
+    """
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadInput(
+            f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    except RecursionError:
+        raise BadInput(f"{what} is nested too deeply") from None

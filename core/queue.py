@@ -52,3 +52,23 @@ def enqueue(run_id: str, command: dict[str, Any], connection: Connection) -> int
     """
     deferrer = _deferring_app().configure_task(TASK, queue=QUEUE, lock=str(run_id), connection=connection)
     return deferrer.defer(run_id=str(run_id), command=command)
+
+
+def reissue(job_id: int, connection: Connection) -> int | None:
+    """Replace the job of a worker that went silent by a new job (a new id), in ``connection``'s transaction.
+
+    procrastinate's ``retry_job`` would hand the same job id to the next
+    worker; if the silent worker was only paused, it wakes up and finishes
+    "its" job id, which deletes the job the new worker is running and frees
+    the run's lock under it. With a new id the woken worker's finish finds no
+    job and changes nothing (its step is fenced anyway, core/lease.py).
+    Returns the new job id, or None when the job is no longer running.
+    """
+    row = connection.execute(
+        "DELETE FROM procrastinate_jobs WHERE id = %s AND status = 'doing' RETURNING args",
+        (job_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    args = row["args"] if isinstance(row, dict) else row[0]
+    return enqueue(args["run_id"], args.get("command") or {"kind": "resume"}, connection)

@@ -22,12 +22,14 @@ application compiled in: ``interrupt_before`` / ``interrupt_after``, store,
 cache, name, debug, config), or a function returning one of those. Its launch
 input is validated by a pydantic model derived from the graph's input schema,
 and its launch context by one derived from its ``context_schema`` (TypedDict,
-dataclass or pydantic). An entry that fails to import, build or compile is
-listed by :func:`broken_workflows` and never takes the console down.
+dataclass or pydantic). An entry the console cannot run (it fails to
+import, build or compile, is not a StateGraph, or its state names types the
+strict serializer would not rebuild) is listed by :func:`broken_workflows`,
+one line each (:attr:`BrokenEntry.line`), and never takes the console down.
 
 Rich state values: the pydantic models, dataclasses and enums the graph's
 schemas use (LangGraph's own schema walk), when defined in the entry's own
-top-level package, are added to the strict checkpoint allow-list
+top-level package or its state schemas' packages, are added to the strict checkpoint allow-list
 (:func:`state_types`), so they come back typed after a resume.
 """
 
@@ -50,8 +52,10 @@ from pathlib import Path
 from typing import Any
 
 from langgraph._internal._serde import collect_allowlist_from_schemas
+from langgraph.checkpoint.serde._msgpack import SAFE_MSGPACK_TYPES
 from langgraph.graph import StateGraph
 from langgraph.graph.state import CompiledStateGraph
+from langgraph.pregel import Pregel
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, create_model
 
 from core import messages
@@ -337,6 +341,11 @@ class BrokenEntry:
     source: str
     error: str
 
+    @property
+    def line(self) -> str:
+        """The one line an operator reads: which entry, and why it cannot run."""
+        return f"workflow {self.id} ({self.source}) cannot run: {self.error}"
+
 
 @dataclass(frozen=True)
 class EntryConfig:
@@ -466,22 +475,53 @@ def _schema_types(builder: StateGraph, seen: set[int]) -> set[tuple[str, ...]]:
     return found
 
 
+def _own_packages(builder: StateGraph, entry: str, seen: set[int]) -> set[str]:
+    """Top-level packages of the graph's own code: the entry's, and its state schemas' (and subgraphs')."""
+    packages = {_top_package(entry.partition(":")[0].strip())} if entry else set()
+    if id(builder) in seen:
+        return packages
+    seen.add(id(builder))
+    module = getattr(builder.state_schema, "__module__", None)
+    if module:
+        packages.add(_top_package(module))
+    for node in builder.nodes.values():
+        if isinstance(node.runnable, CompiledStateGraph):
+            packages |= _own_packages(node.runnable.builder, "", seen)
+    return packages
+
+
+def _top_package(module: str) -> str:
+    return module.split(".")[0]
+
+
 def state_types(builder: StateGraph, entry: str) -> frozenset[tuple[str, str]]:
     """The state types of a registered graph that its checkpoints may rebuild.
 
     The rule: a pydantic model, dataclass or enum named (directly or nested)
     by the graph's state, input, output, context or node-input schemas, or by
-    those of subgraphs added as nodes, and defined in the entry module's
-    top-level package (``myapp`` for ``myapp.graphs.main:graph``; the module
-    itself when it is not in a package). Types from anywhere else, and values
-    typed only as ``Any``, come back as plain data, as under LangGraph's
-    strict mode. LangChain messages are in LangGraph's safe list already.
+    those of subgraphs added as nodes, and defined in the graph's own
+    top-level packages: the entry module's (``myapp`` for
+    ``myapp.graphs.main:graph``) and that of each module defining a state
+    schema (an app from PyPI registered from a wrapper module). Types from
+    anywhere else, and values typed only as ``Any``, come back as plain data,
+    as under LangGraph's strict mode; :func:`foreign_state_types` names them
+    so registration can refuse such a graph. LangChain messages are in
+    LangGraph's safe list already.
     """
-    package = entry.partition(":")[0].strip().split(".")[0]
+    packages = _own_packages(builder, entry, set())
     return frozenset(
         (module, name)
         for module, name, *_ in _schema_types(builder, set())
-        if module == package or module.startswith(f"{package}.")
+        if _top_package(module) in packages
+    )
+
+
+def foreign_state_types(builder: StateGraph, allowed: frozenset[tuple[str, str]]) -> list[str]:
+    """``module.Class`` of every state type the strict serializer would not rebuild (sorted)."""
+    return sorted(
+        f"{module}.{name}"
+        for module, name, *_ in _schema_types(builder, set())
+        if (module, name) not in allowed and (module, name) not in SAFE_MSGPACK_TYPES
     )
 
 
@@ -547,7 +587,9 @@ def spec_from_object(
         if not obj.message_keys:
             changes["message_keys"] = messages.message_keys(builder)
         spec = dataclasses.replace(obj, **changes)
-        return spec if spec.source != "builtin" else dataclasses.replace(spec, source=config.entry)
+        spec = spec if spec.source != "builtin" else dataclasses.replace(spec, source=config.entry)
+        _check_checkpointable(spec, builder)
+        return spec
     description = None
     if not isinstance(obj, (StateGraph, CompiledStateGraph)) and callable(obj) and not isinstance(obj, type):
         description = _first_paragraph(obj.__doc__)
@@ -560,6 +602,14 @@ def spec_from_object(
         compile_options = compiled_options(obj)
     elif isinstance(obj, StateGraph):
         builder = obj
+    elif isinstance(obj, Pregel):
+        raise TypeError(
+            f"{config.entry} is a functional-API graph (@entrypoint); the console runs StateGraph"
+            " graphs: name the StateGraph, its compiled graph, or a function returning one"
+        )
+    elif inspect.iscoroutine(obj):
+        obj.close()
+        raise TypeError(f"{config.entry} is an async factory; name a sync function or the graph itself")
     else:
         raise TypeError(
             f"{config.entry} is a {type(obj).__name__}; expected a WorkflowSpec, a StateGraph,"
@@ -589,7 +639,25 @@ def spec_from_object(
         message_keys=messages.message_keys(builder),
     )
     spec.compile()  # fails here, at registration, rather than in a worker
+    _check_checkpointable(spec, builder)
     return spec
+
+
+def _check_checkpointable(spec: WorkflowSpec, builder: StateGraph) -> None:
+    """Refuse a graph whose state names types the strict serializer would not rebuild.
+
+    After a resume such a value would come back as a plain dict and the
+    graph would fail on its first attribute access, mid-run; registration
+    says so at once instead.
+    """
+    foreign = foreign_state_types(builder, spec.serde_types)
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        raise TypeError(
+            f"state type {shown} is defined outside the graph's own packages, so a checkpoint"
+            " cannot rebuild it strictly (it would come back as a dict after a resume);"
+            " define it in the graph's package or register the graph from there"
+        )
 
 
 def load_entry(config: EntryConfig) -> WorkflowSpec:
@@ -693,7 +761,8 @@ def broken_workflows() -> list[BrokenEntry]:
 
 def get_workflow(workflow_id: str) -> WorkflowSpec:
     """The workflow with this id, or NotFound."""
-    try:
-        return _registry()[0][workflow_id]
-    except KeyError:
-        raise NotFound(f"no workflow {workflow_id!r}") from None
+    specs, broken = _registry()
+    if workflow_id in specs:
+        return specs[workflow_id]
+    reason = next((b.line for b in broken if b.id == workflow_id), None)
+    raise NotFound(reason or f"no workflow {workflow_id!r}")

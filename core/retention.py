@@ -54,6 +54,7 @@ from psycopg.types.json import Jsonb
 from core.checkpointer import postgres_saver
 from core.config import Settings, load_settings
 from core.db import get_pool
+from core.errors import UnreadableCheckpoint
 
 log = logging.getLogger(__name__)
 
@@ -304,6 +305,12 @@ def relinks(rows: list[Mapping[str, Any]], kept: set[tuple[str, str]]) -> list[t
 # ---------------------------------------------------------------- database
 
 
+def _one_line(exc: BaseException) -> str:
+    """An exception as one short line for the log (the traceback goes to debug)."""
+    first = (str(exc).strip().splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {first}"[:300]
+
+
 def _head_values(conn: Connection, thread_id: str) -> Any:
     """Channel values of the thread's latest root checkpoint, read with the strict serializer.
 
@@ -324,7 +331,11 @@ def plan_thread(conn: Connection, run_id: str, thread_id: str | None = None) -> 
         return ThreadPlan(run_id, thread_id, set(), [], [], 0, {}, [], 0)
     known = {r["checkpoint_id"] for r in rows if r["checkpoint_ns"] == ""}
     referenced = {r["id"] for r in conn.execute(_REFERENCED_SQL, {"r": run_id}) if r["id"]}
-    referenced |= checkpoint_ids_in(_head_values(conn, thread_id), known)
+    try:
+        head = _head_values(conn, thread_id)
+    except UnreadableCheckpoint as exc:  # a tampered or corrupt head: keep everything, say why
+        return str(exc)
+    referenced |= checkpoint_ids_in(head, known)
     kept = keep_set(rows, referenced)
     doomed = [
         (r["checkpoint_ns"], r["checkpoint_id"])
@@ -512,7 +523,8 @@ def _prune(
                             if not dry_run:
                                 apply_plan(conn, plan)
                     except Exception as exc:  # noqa: BLE001 - report, leave the run, go on
-                        log.exception("pruning run %s failed", row["id"])
+                        log.warning("pruning run %s failed: %s", row["id"], _one_line(exc))
+                        log.debug("pruning run %s failed", row["id"], exc_info=True)
                         batch.runs_skipped[row["id"]] = f"{type(exc).__name__}: {exc}"[:300]
                         continue
                     batch.add(plan)

@@ -23,6 +23,16 @@ Only a lost database (and a lost worker, which the queue notices) is retried;
 any other failure, in a node or in recording where the step stopped, fails the
 run at once with its one-line error on the run and the traceback in an
 ``error`` event.
+
+Each step holds the lease its claim got (:mod:`core.lease`); its events,
+status changes, interrupts and checkpoints are written only while it still
+holds it. A step whose run was taken over (its worker was paused past
+stalled-after and another one continued the run) stops at its next write:
+no retry, no failure mark, the run is the other worker's. The graph streams
+with ``durability="sync"``: the checkpoint of a super-step is written, lease
+checked, before the next super-step's nodes start, so a fenced step never
+starts another node. It costs the wait for a write the step makes anyway (a
+few ms per super-step) instead of overlapping it with the next nodes.
 """
 
 from __future__ import annotations
@@ -48,6 +58,7 @@ from core.db import async_pool, is_unavailable
 from core.events import EVENT_KEY
 from core.interrupts import NS_SEP, pending_from_state
 from core.jsonable import to_jsonable
+from core.lease import Lease, LeaseLost
 from core.registry import WorkflowSpec, get_workflow
 from core.runs import RunStatus
 from core.stores import RecordingStore, async_postgres_store
@@ -92,8 +103,9 @@ class _EventWriter:
     writes whatever has gathered meanwhile in one transaction.
     """
 
-    def __init__(self, run_id: str) -> None:
+    def __init__(self, run_id: str, lease: Lease | None = None) -> None:
         self.run_id = run_id
+        self.lease = lease
         self._queue: SimpleQueue = SimpleQueue()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._drain, name=f"events-{run_id[:8]}", daemon=True)
@@ -129,7 +141,7 @@ class _EventWriter:
                 stopping = True
                 batch = [e for e in batch if e is not _STOP]
             try:
-                runs.record_events(self.run_id, batch)
+                runs.record_events(self.run_id, batch, self.lease)
             except Exception as exc:  # noqa: BLE001 - handed to the step, which lets the job retry
                 self._error = exc
                 return
@@ -244,34 +256,58 @@ async def drive_run(
 ) -> RunStatus | None:
     """Execute a run until it is interrupted, finishes, fails or is cancelled.
 
-    Returns the status it reached (None when there was nothing to do). Raises
-    only when the database is unreachable, so the queue retries the job.
+    Returns the status it reached (None when there was nothing to do, or when
+    another worker took the run over meanwhile). Raises only when the database
+    is unreachable, so the queue retries the job.
     """
     run = await asyncio.to_thread(runs.mark_running, run_id, worker)
     if run is None:
         log.info("run %s is not runnable (cancelled or finished); skipping", run_id)
         return None
-    writer = _EventWriter(run_id)
+    lease = Lease.claimed(run.id, run.lease_epoch)
+    writer = _EventWriter(run_id, lease)
     try:
-        writer.put("step_start", data={"command": command.get("kind"), "worker": worker})
-        # Loading the registry (importing an app's modules) and compiling a graph happen once
-        # per process but may take a while: off the loop, whose heartbeats must keep going.
-        spec = await asyncio.to_thread(get_workflow, run.workflow_id)
-        await asyncio.to_thread(graphs.compiled, spec)
-        return await _step(resources, spec, run, command, writer, worker)
-    except Exception as exc:  # noqa: BLE001 - any failure but a lost database is the run's failure
-        if is_unavailable(exc):
-            await _close_quietly(writer)
-            raise  # infrastructure, not the run: let the queue retry the job
-        log.warning("run %s failed: %s", run_id, _one_line(exc))
-        error = {
-            "kind": "error",
-            "data": {"error": _one_line(exc), "traceback": traceback.format_exc()[-4000:]},
-        }
-        await _close_quietly(writer)  # it may be what failed: the error is written on its own
-        await asyncio.to_thread(runs.record_events, run_id, [error])
-        await asyncio.to_thread(runs.mark_finished, run_id, RunStatus.FAILED, _one_line(exc))
-        return RunStatus.FAILED
+        try:
+            writer.put("step_start", data={"command": command.get("kind"), "worker": worker})
+            # Loading the registry (importing an app's modules) and compiling a graph happen once
+            # per process but may take a while: off the loop, whose heartbeats must keep going.
+            spec = await asyncio.to_thread(get_workflow, run.workflow_id)
+            await asyncio.to_thread(graphs.compiled, spec)
+            return await _step(resources, spec, run, lease, command, writer, worker)
+        except LeaseLost:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any failure but a lost database is the run's failure
+            await _close_quietly(writer)  # it may be what failed: the error is written on its own
+            if is_unavailable(exc):
+                await _raise_unless_taken_over(run_id, lease)
+                raise  # infrastructure, not the run: let the queue retry the job
+            log.warning("run %s failed: %s", run_id, _one_line(exc))
+            error = {
+                "kind": "error",
+                "data": {"error": _one_line(exc), "traceback": traceback.format_exc()[-4000:]},
+            }
+            await asyncio.to_thread(runs.record_events, run_id, [error], lease)
+            await asyncio.to_thread(runs.mark_finished, run_id, RunStatus.FAILED, _one_line(exc), lease=lease)
+            return RunStatus.FAILED
+    except LeaseLost as lost:
+        await _close_quietly(writer)
+        log.warning("%s; this worker stops its step (the run goes on elsewhere)", lost)
+        return None
+
+
+async def _raise_unless_taken_over(run_id: str, lease: Lease) -> None:
+    """After a lost connection, :class:`LeaseLost` when the run was taken over meanwhile.
+
+    The server ends the transaction of a writer frozen inside it; when that
+    writer wakes, its error looks like an outage, but retrying its job would
+    disturb the worker that owns the run now.
+    """
+    try:
+        await asyncio.to_thread(runs.status_of, run_id, lease)
+    except LeaseLost:
+        raise
+    except Exception:  # noqa: BLE001 - the database is really away: the caller lets the job retry
+        return
 
 
 async def _close_quietly(writer: _EventWriter) -> None:
@@ -291,6 +327,7 @@ async def _step(
     resources: StepResources,
     spec: WorkflowSpec,
     run: runs.Run,
+    lease: Lease,
     command: dict[str, Any],
     writer: _EventWriter,
     worker: str,
@@ -298,14 +335,14 @@ async def _step(
     recorder = _Recorder(writer.put, spec.branch_key)
     own = graphs.compiled(spec).store if spec.own_store else None
     store = RecordingStore(own or resources.store, recorder.store_write)
-    graph = graphs.for_step(spec, resources.pool, store)
+    graph = graphs.for_step(spec, resources.pool, store, lease)
     config = _run_config(spec, run)
-    state = await _stream_step(graph, config, run, command, recorder, spec)
+    state = await _stream_step(graph, config, run, lease, command, recorder, spec)
     if state is None:
         writer.put("cancelled", data={"worker": worker})
         await writer.aclose()
         return RunStatus.CANCELLED
-    return await _finish_step(run.id, state, writer)
+    return await _finish_step(lease, state, writer)
 
 
 async def _step_input(
@@ -336,34 +373,52 @@ async def _step_input(
 
 
 async def _stream_step(
-    graph: Any, config: dict, run: runs.Run, command: dict[str, Any], recorder: _Recorder, spec: WorkflowSpec
+    graph: Any,
+    config: dict,
+    run: runs.Run,
+    lease: Lease,
+    command: dict[str, Any],
+    recorder: _Recorder,
+    spec: WorkflowSpec,
 ) -> StateSnapshot | None:
-    """Run the graph to its next stop, recording events; None when cancelled meanwhile."""
+    """Run the graph to its next stop, recording events; None when cancelled meanwhile.
+
+    Raises :class:`LeaseLost` as soon as a write (or the cancellation poll) finds
+    the run taken over.
+    """
     step_input = await _step_input(graph, config, run, command, spec)
     next_poll = time.monotonic() + CANCEL_POLL_SECONDS
     stream = graph.astream(
-        step_input, config, context=run.context, stream_mode=["tasks", "custom"], subgraphs=True
+        step_input,
+        config,
+        context=run.context,
+        stream_mode=["tasks", "custom"],
+        subgraphs=True,
+        durability="sync",  # a super-step's checkpoint (lease checked) before the next one's nodes
     )
     async with contextlib.aclosing(stream):
         async for namespace, mode, chunk in stream:
             recorder(namespace, mode, chunk)
             if time.monotonic() >= next_poll:
                 next_poll = time.monotonic() + CANCEL_POLL_SECONDS
-                if await asyncio.to_thread(runs.status_of, run.id) == RunStatus.CANCELLED:
+                if await asyncio.to_thread(runs.status_of, run.id, lease) == RunStatus.CANCELLED:
                     return None
     return await graph.aget_state(config, subgraphs=True)
 
 
-async def _finish_step(run_id: str, state: StateSnapshot, writer: _EventWriter) -> RunStatus:
+async def _finish_step(lease: Lease, state: StateSnapshot, writer: _EventWriter) -> RunStatus:
     """Record where the step stopped: at interrupts, or at the end of the graph."""
+    run_id = lease.run_id
     pending = pending_from_state(state)
     checkpoint_id = state.config["configurable"].get("checkpoint_id")
     if pending:
         writer.put("interrupted", data={"interrupts": [p["interrupt_id"] for p in pending]})
         await writer.aclose()  # every event of the step is stored before the status says so
-        await asyncio.to_thread(runs.mark_interrupted, run_id, pending, checkpoint_id)
+        await asyncio.to_thread(runs.mark_interrupted, run_id, pending, checkpoint_id, lease)
         return RunStatus.INTERRUPTED
     writer.put("finished", data={"checkpoint_id": checkpoint_id})
     await writer.aclose()
-    await asyncio.to_thread(runs.mark_finished, run_id, RunStatus.SUCCEEDED, final_values=state.values)
+    await asyncio.to_thread(
+        runs.mark_finished, run_id, RunStatus.SUCCEEDED, final_values=state.values, lease=lease
+    )
     return RunStatus.SUCCEEDED

@@ -9,8 +9,9 @@ so up to N steps share the loop while their graphs await I/O.
 
 A worker that dies (SIGKILL, lost machine) stops sending heartbeats; every
 live worker periodically asks procrastinate for jobs of silent workers and
-retries them, and the retried job continues the run from its last
-checkpoint. A run left with no job at all is given one again
+replaces each by a new job (a new id, :func:`core.queue.reissue`), which
+continues the run from its last checkpoint; a silent worker that was only
+paused finds its run taken over when it wakes (:mod:`core.lease`). A run left with no job at all is given one again
 (:func:`core.runs.requeue_orphans`).
 """
 
@@ -35,7 +36,8 @@ from psycopg_pool import AsyncConnectionPool
 
 from core.config import load_settings
 from core.db import database_url, get_pool
-from core.queue import QUEUE, TASK
+from core.queue import QUEUE, TASK, reissue
+from core.registry import broken_workflows
 from core.retention import maybe_prune_periodically
 from core.runner import StepResources, drive_run, step_resources
 from core.runs import requeue_orphans
@@ -90,7 +92,7 @@ async def _recover_stalled(app: procrastinate.App, every: float, stalled_after: 
                 )
                 for job in stalled:
                     log.warning("job %s of run %s lost its worker; retrying", job.id, job.task_kwargs)
-                    await app.job_manager.retry_job(job)
+                    await asyncio.to_thread(_reissue, job.id)
                 await app.job_manager.prune_stalled_workers(stalled_after)
                 for run_id in await asyncio.to_thread(requeue_orphans, stalled_after):
                     log.warning("run %s had no job left; re-enqueued", run_id)
@@ -98,6 +100,12 @@ async def _recover_stalled(app: procrastinate.App, every: float, stalled_after: 
             log.exception("stalled-job recovery failed; will retry")
             quiet_until = time.monotonic() + stalled_after + every
         await asyncio.sleep(every)
+
+
+def _reissue(job_id: int) -> None:
+    """A new job for a silent worker's run (:func:`core.queue.reissue`: never the same id twice)."""
+    with get_pool().connection() as conn, conn.transaction():
+        reissue(job_id, conn)
 
 
 @contextlib.contextmanager
@@ -139,6 +147,8 @@ async def run_worker_async(
     """
     settings = load_settings()
     get_pool()  # migrates before taking jobs
+    for broken in broken_workflows():  # said at start, one line each, not at a run's first step
+        log.warning("%s", broken.line)
     url = database_url(settings)
     name = name or f"{socket.gethostname()}:{os.getpid()}"
     stop_event = stop_event or asyncio.Event()

@@ -222,13 +222,15 @@ def decision_payload(action: str, edit_text: str | None, respond_text: str | Non
             raise ValueError(
                 f"the edited arguments are not valid JSON: {exc.msg} at line {exc.lineno}"
             ) from None
+        except RecursionError:
+            raise ValueError("the edited arguments are nested too deeply") from None
     if action == "respond":
         text = (respond_text or "").strip()
         if not text:
             return None
         try:
             return json.loads(text)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             return text
     return None
 
@@ -499,7 +501,8 @@ def render_graph(
     branches: Mapping[str, Mapping[str, str]] | None = None,
 ) -> None:
     """Draw a workflow graph with st.graphviz_chart, and a legend when states are shown."""
-    st.graphviz_chart(graph_dot(shape, states, branches), width="stretch")
+    # natural size: stretched to the page's width, a five-node graph is drawn 2,000 px tall
+    st.graphviz_chart(graph_dot(shape, states, branches), width="content")
     if states is not None:
         st.caption(
             "Dashed edges are conditional. Node colours: "
@@ -683,6 +686,32 @@ def render_branch_charts(frame: pd.DataFrame, *, key: str = "branches") -> None:
         st.caption(
             f"{len(frame) - len(latest)} earlier attempt(s) were retried; charts show the latest attempt."
         )
+
+
+def events_frame(event_rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """The run's events as table rows: text everywhere, "" where a value is missing (never "None")."""
+
+    def text(value: Any, limit: int = 160) -> str:
+        if value is None or value == {}:
+            return ""
+        flat = " ".join((value if isinstance(value, str) else json.dumps(value, default=str)).split())
+        return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+    rows = []
+    for e in event_rows:
+        data = e.get("data") if isinstance(e.get("data"), dict) else {}
+        ms = e.get("duration_ms")
+        rows.append(
+            {
+                "at": e.get("at"),
+                "kind": text(e.get("kind")),
+                "node": text(e.get("node")),
+                "branch": text(data.get("branch") or data.get("branch_id")),
+                "ms": f"{ms:.1f}" if isinstance(ms, int | float) else "",
+                "data": text(e.get("data")),
+            }
+        )
+    return pd.DataFrame(rows, columns=["at", "kind", "node", "branch", "ms", "data"])
 
 
 def gantt_frame(event_rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:

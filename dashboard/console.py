@@ -21,15 +21,31 @@ from dashboard import components as ui  # noqa: E402
 from dashboard import services  # noqa: E402
 
 PAGES = ROOT / "dashboard" / "app_pages"
-HEALTH_REFRESH_SECONDS = 10
+HEALTH_REFRESH_SECONDS = 3  # the sidebar counts stay current (one cached read per 3 s)
 
-st.set_page_config(page_title="LangGraph operator console", page_icon=":material/hub:", layout="wide")
+# The icon is a file of the app (served by the app itself): a material-symbol or emoji icon
+# would be fetched from a CDN, and the console works offline.
+st.set_page_config(
+    page_title="LangGraph operator console",
+    page_icon=ROOT / "dashboard" / "static" / "icon.png",
+    layout="wide",
+)
+
+
+# The default page is served at "/", so its own url_path never routes: "/runs" is a hidden
+# page that forwards there with the link's query parameters (filters survive the hop).
+RUNS = st.Page(PAGES / "runs.py", title="Runs", icon=":material/list:", url_path="home", default=True)
+
+
+def _runs_alias() -> None:
+    """``/runs``: the runs page, with the filters the link carries."""
+    st.switch_page(RUNS, query_params=st.query_params.to_dict())
 
 
 def _pages(admin: bool) -> dict[str, list]:
     pages = {
         "Operate": [
-            st.Page(PAGES / "runs.py", title="Runs", icon=":material/list:", url_path="runs", default=True),
+            RUNS,
             st.Page(PAGES / "launch.py", title="Launch", icon=":material/rocket_launch:", url_path="launch"),
             st.Page(PAGES / "inbox.py", title="Approvals inbox", icon=":material/inbox:", url_path="inbox"),
         ],
@@ -53,6 +69,7 @@ def _pages(admin: bool) -> dict[str, list]:
                 PAGES / "threads.py", title="Threads", icon=":material/account_tree:", url_path="threads"
             ),
             st.Page(PAGES / "audit.py", title="Audit log", icon=":material/fact_check:", url_path="audit"),
+            st.Page(_runs_alias, title="Runs", url_path="runs", visibility="hidden"),
         ],
     }
     if admin:
@@ -73,7 +90,9 @@ try:
     role = services.role()
 except services.LgopsError as exc:
     st.navigation(_pages(admin=False))  # keeps the URL routing; the page itself is not run
-    st.error(f"Database unavailable: {exc}", icon=":material/database:")
+    st.error(
+        f"Database unavailable: {ui.md_escape(services.short(str(exc), 300))}", icon=":material/database:"
+    )
     st.caption(
         "Set DATABASE_URL (or database_url in .streamlit/secrets.toml), or unset it to use the embedded PostgreSQL."
     )
@@ -86,8 +105,11 @@ page = st.navigation(_pages(admin=role == "admin"))
 def _health() -> None:
     try:
         ui.render_health_strip(services.queue_health())
-    except services.LgopsError as exc:
-        st.caption(f":red[Queue unreadable: {ui.md_escape(services.short(str(exc), 80))}]")
+    except Exception as exc:  # noqa: BLE001 - a lost database is one line here too
+        line = str(exc) if isinstance(exc, services.LgopsError) else services.unavailable_line(exc)
+        if line is None:
+            raise
+        st.caption(f":red[Queue unreadable: {ui.md_escape(services.short(line, 80))}]")
 
 
 with st.sidebar:
@@ -103,4 +125,10 @@ with st.sidebar:
         st.caption("Embedded PostgreSQL · worker in this process")
     _health()
 
-page.run()
+try:
+    page.run()
+except Exception as exc:  # noqa: BLE001 - only a lost database is caught; st.rerun/st.stop pass on
+    line = services.unavailable_line(exc)
+    if line is None:
+        raise
+    st.error(f"Database unavailable: {ui.md_escape(services.short(line, 300))}", icon=":material/database:")

@@ -22,8 +22,9 @@ import streamlit as st
 from core import auth, checkpoints, db, health, interrupts, messages, registry, retention, routing, runs
 from core.config import load_settings
 from core.errors import BadInput, Conflict, DatabaseUnavailable, Forbidden, LgopsError, NotFound
-from core.jsonable import to_jsonable
+from core.jsonable import parse_json, to_jsonable
 from core.outcomes import OUTCOMES
+from core.redact import redact
 from core.runs import STATUSES, RunStatus
 from dashboard import process
 
@@ -37,6 +38,7 @@ __all__ = [
     "LgopsError",
     "NotFound",
     "RunStatus",
+    "parse_json",
 ]
 
 DEFAULT_ACTOR = "local:operator"
@@ -51,11 +53,22 @@ def ensure_database() -> None:
     """Open (and migrate) the pool; raises DatabaseUnavailable with one readable line."""
     try:
         db.get_pool()
+        db.ping()  # a server that went away since: one line now, not a broken page
     except LgopsError:
         raise
     except Exception as exc:  # noqa: BLE001 - any driver failure becomes one line for the operator
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise DatabaseUnavailable(f"cannot open the database: {first}") from None
+        raise DatabaseUnavailable(redact(f"cannot open the database: {first}")) from None
+
+
+def unavailable_line(exc: BaseException) -> str | None:
+    """One line when ``exc`` means the database went away mid-page (None for any other error)."""
+    if isinstance(exc, DatabaseUnavailable):
+        return str(exc)
+    if db.is_unavailable(exc):
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return redact(f"lost the connection to PostgreSQL: {first}")
+    return None
 
 
 def start_embedded_worker() -> bool:
@@ -438,10 +451,14 @@ def pending_interrupts(run_id: str) -> list[runs.PendingInterrupt]:
     return runs.interrupts(run_id, pending_only=True)
 
 
-@st.cache_data(ttl=2, show_spinner=False)
-def inbox(workflow_id: str | None = None, limit: int = 100) -> list[runs.PendingInterrupt]:
-    """Every waiting interrupt across workflows, oldest first."""
-    return runs.inbox(workflow_id=workflow_id, limit=limit)
+INBOX_VIEWS = runs.INBOX_VIEWS
+
+
+def inbox(
+    workflow_id: str | None = None, limit: int = 100, view: str = "waiting"
+) -> list[runs.PendingInterrupt]:
+    """Interrupts of one inbox view (uncached: the inbox polls it, and one indexed read is cheap)."""
+    return runs.inbox(workflow_id=workflow_id, limit=limit, view=view)
 
 
 @st.cache_data(ttl=5, show_spinner=False)

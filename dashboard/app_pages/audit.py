@@ -31,7 +31,7 @@ with st.form("audit_filters"):
     c2.text_input("Actor (exact)", key="audit_actor", max_chars=200)
     c3.selectbox(
         "Action",
-        ["", "launch", "attach", "decide", "cancel", "rollback", "detach", "role_change", "prune"],
+        ["", "launch", "attach", "decide", "send", "cancel", "rollback", "detach", "role_change", "prune"],
         key="audit_action",
         format_func=lambda a: a or "any action",
     )
@@ -83,9 +83,12 @@ st.dataframe(
     width="stretch",
     column_config={
         "at": st.column_config.DatetimeColumn("at", format="YYYY-MM-DD HH:mm:ss"),
-        "reason": st.column_config.TextColumn("reason", width="medium"),
+        "reason": st.column_config.TextColumn("comment / reason", width="large"),
+        "run": st.column_config.TextColumn("run", width="small"),
         "details": st.column_config.TextColumn("details", width="large"),
     },
+    # what was done and why first: the operator's comment stays in view at a laptop's width
+    column_order=("at", "actor", "action", "reason", "run", "details", "interrupt", "checkpoint"),
 )
 c1, c2, c3 = st.columns([1, 3, 1])
 if c1.button("← Newer", disabled=ss.audit_page == 0, width="stretch"):

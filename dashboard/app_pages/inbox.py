@@ -1,4 +1,8 @@
-"""Approvals inbox: every interrupt waiting for an operator, oldest first; decide here."""
+"""Approvals inbox: interrupts by Agent Inbox's views (waiting, decided, failed, all); decide here.
+
+The list is a fragment that rereads the database every few seconds, so a new
+interrupt appears without a click; the view lives in the URL (``?view=``).
+"""
 
 from __future__ import annotations
 
@@ -7,34 +11,35 @@ from typing import Any
 import streamlit as st
 
 from dashboard import components as ui
-from dashboard import services
+from dashboard import deeplinks, services
+
+REFRESH_SECONDS = 3
+VIEW_LABELS = {"waiting": "Waiting", "decided": "Decided", "failed": "Failed", "all": "All"}
 
 ss = st.session_state
-ss.setdefault("inbox_workflow", "all workflows")
 ss.setdefault("inbox_flash", None)
+WORKFLOWS = ["all workflows", *[w.id for w in services.workflows()]]
+URL = (
+    deeplinks.Param("inbox_view", "view", "waiting", services.INBOX_VIEWS),
+    deeplinks.Param("inbox_workflow", "workflow", "all workflows", WORKFLOWS),
+)
+deeplinks.adopt("inbox", URL)
 
 st.title("Approvals inbox")
 
-c1, c2 = st.columns([3, 1])
-c1.selectbox("Workflow", ["all workflows", *[w.id for w in services.workflows()]], key="inbox_workflow")
-if c2.button("Refresh", icon=":material/refresh:", width="stretch"):
+c1, c2, c3 = st.columns([2.2, 2, 1])
+c1.segmented_control(
+    "View",
+    list(VIEW_LABELS),
+    format_func=VIEW_LABELS.get,
+    key="inbox_view",
+    required=True,
+    help="Waiting: needs an operator · Decided: answered · Failed: of runs that failed · All: every interrupt.",
+)
+c2.selectbox("Workflow", WORKFLOWS, key="inbox_workflow")
+if c3.button("Refresh", icon=":material/refresh:", width="stretch"):
     services.clear_caches()
-
-if ss.inbox_flash:
-    kind, text = ss.inbox_flash
-    (st.success if kind == "ok" else st.error)(text)
-    ss.inbox_flash = None
-
-try:
-    items = services.inbox(None if ss.inbox_workflow == "all workflows" else ss.inbox_workflow)
-except services.LgopsError as exc:
-    ui.render_error(exc)
-    st.stop()
-
-if not items:
-    st.info("Nothing is waiting for an operator.", icon=":material/inbox:")
-    st.stop()
-st.caption(f"{len(items)} waiting, oldest first")
+deeplinks.publish("inbox", URL)
 
 
 def _render_context(node: str | None, context: dict[str, Any], key: str) -> None:
@@ -77,12 +82,8 @@ def _render_context(node: str | None, context: dict[str, Any], key: str) -> None
     ui.render_json("Context", context)
 
 
-blocked = services.why_not("decide")
-per_run: dict[str, list[str]] = {}
-for item in items:
-    per_run.setdefault(item.run_id, []).append(item.interrupt_id)
-for item in items:
-    siblings = per_run[item.run_id]
+def _render_item(item: Any, siblings: list[str], blocked: str | None) -> None:
+    """One interrupt: where it waits, what it asks, and the form (while pending) or the decision."""
     payload = item.payload if isinstance(item.payload, dict) else {}
     summary = services.interrupt_summary(item.payload)
     key = f"inbox_{item.run_id}_{item.interrupt_id}"
@@ -95,8 +96,13 @@ for item in items:
             icon=":material/monitoring:",
             query_params={"run": item.run_id},
         )
-        h3.caption(f"waiting {ui.ago(item.created_at)}")
-        if len(siblings) > 1:
+        if item.status == "pending":
+            h3.caption(f"waiting {ui.ago(item.created_at)}")
+        elif item.status == "decided":
+            h3.caption(f"decided {ui.ago(item.decided_at)} ago")
+        else:
+            h3.caption(f"{item.status} · asked {ui.ago(item.created_at)} ago")
+        if item.status == "pending" and len(siblings) > 1:
             st.caption(
                 f"Parallel branch {siblings.index(item.interrupt_id) + 1} of {len(siblings)} waiting in this run:"
                 " each is decided on its own."
@@ -104,6 +110,12 @@ for item in items:
         ui.render_interrupt_request(summary, key=key)
         context = payload.get("context")
         _render_context(item.node, context if isinstance(context, dict) else {}, key)
+        if item.status == "decided":
+            st.caption(f"Decided by {ui.md_code(item.decided_by or '?')}")
+            ui.render_json("Response", item.response)
+            return
+        if item.status != "pending":
+            return
         ui.render_decision_form(
             summary,
             key=key,
@@ -116,3 +128,39 @@ for item in items:
             ),
             disabled_reason=blocked,
         )
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def _items(view: str, workflow: str | None) -> None:
+    """The view's interrupts, reread every few seconds (and after each decision made here)."""
+    if ss.inbox_flash:
+        kind, text = ss.inbox_flash
+        (st.success if kind == "ok" else st.error)(text)
+        ss.inbox_flash = None
+    try:
+        items = services.inbox(workflow, view=view)
+    except services.LgopsError as exc:
+        ui.render_error(exc)
+        return
+    if not items:
+        empty = {
+            "waiting": "Nothing is waiting for an operator.",
+            "decided": "No interrupt has been decided yet.",
+            "failed": "No interrupt belongs to a failed run.",
+            "all": "No run has asked an operator anything yet.",
+        }
+        st.info(empty[view], icon=":material/inbox:")
+        return
+    order = "oldest first" if view == "waiting" else "newest first"
+    st.caption(f"{len(items)} {VIEW_LABELS[view].lower() if view != 'all' else 'interrupt(s)'}, {order}")
+    blocked = services.why_not("decide")
+    per_run: dict[str, list[str]] = {}
+    for item in items:
+        if item.status == "pending":
+            per_run.setdefault(item.run_id, []).append(item.interrupt_id)
+    for item in items:
+        _render_item(item, per_run.get(item.run_id, []), blocked)
+
+
+_items(ss.inbox_view, None if ss.inbox_workflow == "all workflows" else ss.inbox_workflow)
+st.caption(f"Refreshes every {REFRESH_SECONDS} s.")

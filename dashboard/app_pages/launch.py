@@ -135,20 +135,14 @@ def _form_field(name: str, prop: dict[str, Any], value: Any, key: str) -> Any:
         key=key,
         height=160 if isinstance(value, (list, dict)) and value else 68,
     )
-    try:
-        return json.loads(text) if text.strip() else None
-    except json.JSONDecodeError as exc:
-        raise services.BadInput(f"{name}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    return services.parse_json(text, name) if text.strip() else None
 
 
 def _json_object(text: str, what: str) -> dict[str, Any] | None:
     """A JSON object typed in a text area (None when left empty)."""
     if not text.strip():
         return None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise services.BadInput(f"the {what} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    return services.parse_json(text, f"the {what}")
 
 
 def _context_and_config() -> tuple[Any, Any]:
@@ -200,9 +194,11 @@ with st.form(form_key, border=True):
             "Input (JSON object)", value=json.dumps(base, indent=2), height=320, key=f"{form_key}_json"
         )
         try:
-            raw = json.loads(text)
-        except json.JSONDecodeError as exc:
-            problem = services.BadInput(f"the input is not valid JSON: {exc.msg} at line {exc.lineno}")
+            raw = services.parse_json(text, "the input")
+            if raw is None:
+                raise services.BadInput("the input is JSON null; give a JSON object")
+        except services.BadInput as exc:
+            problem = exc
     else:
         raw = {}
         simple = [(n, p) for n, p in props.items() if _kind(p)[0] not in ("array", "object", "json")]

@@ -134,6 +134,11 @@ def _signature(run: Any, pending: list[Any]) -> tuple[Any, ...]:
     )
 
 
+def _waiting_line(node: str | None, since: Any) -> None:
+    """Where the run waits and for how long (a fragment of its own: the counter moves)."""
+    st.markdown(f"at node {ui.md_code(node or '?')} · waiting {ui.ago(since)}")
+
+
 def _decisions(run: Any, pending: list[Any]) -> None:
     """One form per waiting interrupt (parallel branches are decided one by one)."""
     if ss.run_detail_flash:
@@ -151,7 +156,7 @@ def _decisions(run: Any, pending: list[Any]) -> None:
     for item in pending:
         key = f"run_detail_{item.interrupt_id}"
         with st.container(border=True):
-            st.markdown(f"at node {ui.md_code(item.node or '?')} · waiting {ui.ago(item.created_at)}")
+            st.fragment(_waiting_line, run_every=REFRESH_SECONDS)(item.node, item.created_at)
             summary = services.interrupt_summary(item.payload)
             ui.render_interrupt_request(summary, key=key)
             ui.render_decision_form(
@@ -251,19 +256,7 @@ def _live(run_id: str, drawn: tuple[Any, ...]) -> None:
     with timeline_tab:
         st.subheader("Every node and branch")
         ui.render_gantt(ui.gantt_frame(events))
-        frame = pd.DataFrame(
-            [
-                {
-                    "at": e["at"],
-                    "kind": e["kind"],
-                    "node": e["node"] or "",
-                    "branch": (e["data"] or {}).get("branch") or (e["data"] or {}).get("branch_id") or "",
-                    "ms": round(e["duration_ms"], 1) if e["duration_ms"] is not None else None,
-                    "data": services.short(e["data"], 160),
-                }
-                for e in events
-            ]
-        )
+        frame = ui.events_frame(events)
         st.caption(f"{len(events)} event(s)")
         if not frame.empty:
             st.dataframe(

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import components as ui
-from dashboard import services
+from dashboard import deeplinks, services
 
 RANGES = {
     "any time": None,
@@ -19,17 +19,34 @@ RANGES = {
 }
 SORTS = {"created": "created_at", "updated": "updated_at", "status": "status", "workflow": "workflow_id"}
 PAGE_SIZES = (10, 25, 50, 100)
+COLUMNS = (
+    "open",
+    "run",
+    "workflow",
+    "status",
+    "outcome",
+    "duration",
+    "created",
+    "priority",
+    "by",
+    "error",
+    "updated",
+)
 
 ss = st.session_state
-ss.setdefault("runs_status", [])
-ss.setdefault("runs_outcome", [])
-ss.setdefault("runs_workflow", "all workflows")
-ss.setdefault("runs_range", "any time")
-ss.setdefault("runs_search", "")
-ss.setdefault("runs_sort", "created")
-ss.setdefault("runs_desc", True)
-ss.setdefault("runs_page_size", 25)
-ss.setdefault("runs_page", 0)
+WORKFLOWS = ["all workflows", *[w.id for w in services.workflows()]]
+URL = (
+    deeplinks.Param("runs_status", "status", [], services.STATUSES),
+    deeplinks.Param("runs_outcome", "outcome", [], services.OUTCOMES),
+    deeplinks.Param("runs_workflow", "workflow", "all workflows", WORKFLOWS),
+    deeplinks.Param("runs_range", "created", "any time", list(RANGES)),
+    deeplinks.Param("runs_search", "q", ""),
+    deeplinks.Param("runs_sort", "sort", "created", list(SORTS)),
+    deeplinks.Param("runs_desc", "desc", True),
+    deeplinks.Param("runs_page_size", "per_page", 25, PAGE_SIZES),
+    deeplinks.Param("runs_page", "page", 0),
+)
+deeplinks.adopt("runs", URL)
 
 st.title("Runs")
 
@@ -62,7 +79,7 @@ def _reset_page() -> None:
 with st.form("runs_filters", border=True):
     c1, c2, c3, c4 = st.columns([2, 2, 1.4, 2])
     c1.multiselect("Status", services.STATUSES, key="runs_status", placeholder="any status")
-    c2.selectbox("Workflow", ["all workflows", *[w.id for w in services.workflows()]], key="runs_workflow")
+    c2.selectbox("Workflow", WORKFLOWS, key="runs_workflow")
     c3.selectbox("Created", list(RANGES), key="runs_range")
     c4.text_input(
         "Run id (or its first characters)", key="runs_search", max_chars=64, placeholder="e.g. 3f2a"
@@ -101,6 +118,7 @@ except services.LgopsError as exc:
 pages = max(1, -(-total // ss.runs_page_size))
 if ss.runs_page >= pages:
     ss.runs_page = pages - 1
+deeplinks.publish("runs", URL)  # filters and page in the URL: the view can be shared as a link
 
 if total == 0:
     if sum(counts.values()) == 0:
@@ -143,6 +161,7 @@ selection = st.dataframe(
         "error": st.column_config.TextColumn("error", width="medium"),
         "open": st.column_config.LinkColumn("open", display_text="open ↗", width="small"),
     },
+    column_order=COLUMNS,  # the open link first: visible without scrolling at any width
 )
 chosen = selection.selection.rows if selection else []
 if chosen:

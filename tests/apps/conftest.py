@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.apps import multiagent
+from tests.apps import hitl_apps, memory_apps, multiagent
 from tests.apps.apps import ENTRIES
 from tests.conftest import WorkerProcess, run_cli
 
@@ -43,7 +43,9 @@ class Console:
 
 @pytest.fixture
 def apps_env(cli_env: dict[str, str]) -> dict[str, str]:
-    cli_env["LGOPS_WORKFLOWS"] = f"{ENTRIES},{multiagent.ENTRIES}"
+    cli_env["LGOPS_WORKFLOWS"] = ",".join(
+        (ENTRIES, multiagent.ENTRIES, hitl_apps.ENTRIES, memory_apps.ENTRIES)
+    )
     return cli_env
 
 

@@ -92,3 +92,20 @@ def test_runs_list_shows_outcome_and_duration_and_filters_by_outcome(open_page) 
     at.multiselect(key="runs_outcome").set_value(["degraded", "rejected"])
     _button(at, "Apply").click().run()
     assert "No run matches these filters" in texts(at)
+
+
+def test_deep_or_null_input_is_one_line_nothing_launched(open_page) -> None:
+    at = open_page("launch", workflow="approval_fixture")
+    at.segmented_control(key="launch_mode_approval_fixture").set_value("JSON").run()
+    for text, expected in (("[" * 5000 + "]" * 5000, "nested too deeply"), ("null", "JSON null")):
+        next(t for t in at.text_area if t.label.startswith("Input")).set_value(text)
+        _button(at, "Launch").click().run()
+        assert not at.exception, text[:10]
+        assert [e.value for e in at.error if expected in e.value], [e.value for e in at.error]
+    deep = '{"a": ' + "[" * 5000 + "]" * 5000 + "}"
+    next(t for t in at.text_area if t.label.startswith("Input")).set_value('{"steps": 1}')
+    next(t for t in at.text_area if t.label.startswith("Configurable")).set_value(deep)
+    _button(at, "Launch").click().run()
+    assert not at.exception
+    assert [e.value for e in at.error if "nested too deeply" in e.value]
+    assert runs.count_runs() == 0

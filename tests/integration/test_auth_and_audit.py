@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import psycopg
 import pytest
 
@@ -60,3 +62,15 @@ def test_cli_forbidden_exits_5_and_audit_exports_csv(cli_env):
     assert csv_out.returncode == 0
     header, row = csv_out.stdout.strip().splitlines()[:2]
     assert header.startswith("at,actor,action") and ",cli:test-operator,launch," in row
+
+
+def test_cli_audit_prints_the_operators_comment(cli_env):
+    launched = run_cli(cli_env, "--json", "launch", "approval_fixture")
+    run_id = json.loads(launched.stdout)["id"]
+    cancelled = run_cli(cli_env, "cancel", run_id, "--reason", "wrong customer\nsee ticket 42")
+    assert cancelled.returncode == 0, cancelled.stderr
+    out = run_cli(cli_env, "audit", "--run", run_id)
+    assert out.returncode == 0, out.stderr
+    cancel_line, launch_line = out.stdout.strip().splitlines()
+    assert " cancel " in cancel_line and cancel_line.endswith(f"{run_id}  wrong customer see ticket 42")
+    assert " launch " in launch_line and launch_line.rstrip().endswith(run_id)  # no reason, nothing after

@@ -21,7 +21,7 @@ from core.checkpointer import strict_serde
 from core.errors import BadInput
 from core.registry import BUILTIN_IDS
 from core.runs import RunStatus
-from tests.fixtures import apps
+from tests.fixtures import apps, unrunnable
 
 ME = "local:operator"
 
@@ -82,7 +82,11 @@ def test_registration_derives_context_keeps_compiled_options_and_lists_state_typ
     module = "tests.fixtures.apps"
     assert rich.serde_types == {(module, "Profile"), (module, "Order"), (module, "Tier")}
     assert registry.get_workflow("message_payload").serde_types == frozenset()  # messages: already safe
-    assert registry.state_types(apps._rich, "elsewhere.module:graph") == frozenset()  # other packages: never
+    # registered from a wrapper module elsewhere: the graph's own package still counts, no other
+    assert registry.state_types(apps._rich, "elsewhere.module:graph") == rich.serde_types
+    probe = unrunnable.foreign_state.builder
+    assert registry.state_types(probe, "elsewhere.module:graph") == frozenset()
+    assert registry.foreign_state_types(probe, frozenset()) == ["http.HTTPStatus"]
 
 
 def test_async_nodes_interrupt_and_resume(registered):

@@ -62,3 +62,27 @@ def test_a_bad_value_is_one_line_naming_the_variable(name: str, value: str, mess
 def test_a_bad_prune_age_turns_scheduled_pruning_off_instead_of_stopping_the_worker() -> None:
     assert load_settings({"LGOPS_PRUNE_OLDER_THAN_DAYS": "weekly"}, secrets={}).prune_older_than_days is None
     assert load_settings({"LGOPS_PRUNE_OLDER_THAN_DAYS": "-3"}, secrets={}).prune_older_than_days is None
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("LGOPS_READ_ONLY", "maybe"),
+        ("LGOPS_PGBOUNCER", "enabled"),
+        ("LGOPS_STALLED_AFTER_SECONDS", "nan"),
+        ("LGOPS_HEARTBEAT_SECONDS", "inf"),
+    ],
+)
+def test_typos_and_non_finite_numbers_are_refused(name, value):
+    with pytest.raises(ConfigError, match=name):
+        load_settings({name: value}, {})
+
+
+def test_the_redactor_hides_a_url_or_dsn_password():
+    from core.redact import redact
+
+    assert redact('invalid percent-encoded token: "pa%ss"', "postgresql://u:pa%ss@h/db") == (
+        'invalid percent-encoded token: "***"'
+    )
+    assert "hunter2" not in redact("bad: password=hunter2 host=x", "host=x password=hunter2")
+    assert "p@ss" not in redact("user p@ss", "postgresql://u:p%40ss@h/db")

@@ -7,6 +7,7 @@ import pytest
 from core.errors import BadInput
 from core.interrupts import (
     allowed_actions,
+    canonical_action,
     convention_of,
     decision_from_response,
     describe,
@@ -52,19 +53,32 @@ def test_agent_inbox_offers_exactly_its_config():
         resume_value(INBOX, "reject")
 
 
-def test_agent_inbox_resume_values():
-    assert resume_value(INBOX, "approve") == {"type": "accept", "args": None}
+def test_agent_inbox_resume_values_are_a_list_of_one_human_response():
+    """Agent Inbox always answers with a list, whether the request was a dict or a list of one."""
+    assert resume_value(INBOX, "approve") == [{"type": "accept", "args": None}]
     assert resume_value([INBOX], "approve", comment="ok") == [
         {"type": "accept", "args": None, "comment": "ok"}
     ]
-    edited = resume_value(INBOX, "edit", {"to": "c@d", "body": "hey"})
+    [edited] = resume_value(INBOX, "edit", {"to": "c@d", "body": "hey"})
     assert edited == {"type": "edit", "args": {"action": "send_email", "args": {"to": "c@d", "body": "hey"}}}
-    whole = resume_value(INBOX, "edit", {"action": "send_sms", "args": {"to": "1"}})
+    [whole] = resume_value(INBOX, "edit", {"action": "send_sms", "args": {"to": "1"}})
     assert whole["args"] == {"action": "send_sms", "args": {"to": "1"}}
-    assert resume_value(INBOX, "respond", "shorter please") == {"type": "response", "args": "shorter please"}
-    assert resume_value(INBOX, "respond", None, "from the comment")["args"] == "from the comment"
+    assert resume_value(INBOX, "respond", "shorter please") == [
+        {"type": "response", "args": "shorter please"}
+    ]
+    assert resume_value(INBOX, "respond", None, "from the comment")[0]["args"] == "from the comment"
     with pytest.raises(BadInput):
         resume_value(INBOX, "edit", "not an object")
+
+
+def test_agent_inbox_verbs_name_actions():
+    assert resume_value(INBOX, "accept") == resume_value(INBOX, "approve")
+    assert resume_value(INBOX, "response", "ok") == resume_value(INBOX, "respond", "ok")
+    assert canonical_action("accept") == "approve"
+    with pytest.raises(
+        BadInput, match="action must be one of approve, reject, edit, respond, ignore, accept"
+    ):
+        canonical_action("yes")
 
 
 def test_hitl_middleware_decisions():
