@@ -153,6 +153,9 @@ class WorkflowSpec:
         outcome_rule: the declared rule giving a run's outcome from its final
             values when it ran to its end (:mod:`core.outcomes`); None: the
             outcome is the status. See :meth:`outcome_of`.
+        sync_progress: the workflow's pure rebuild of live sync-point progress
+            from stored event rows, for the run view; None: the latest
+            ``sync_point`` event per name is shown.
     """
 
     id: str
@@ -216,6 +219,7 @@ class WorkflowSpec:
     serde_types: frozenset[tuple[str, str]] = frozenset()
     message_keys: tuple[str, ...] = ()
     outcome_rule: OutcomeRule | None = None
+    sync_progress: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None
 
     def outcome_of(self, final_values: Mapping[str, Any] | None, status: str) -> Outcome:
         """The outcome of a run that finished with ``status`` and these final values.

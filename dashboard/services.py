@@ -9,12 +9,10 @@ pass through untouched so pages can show ``str(exc)`` as one line.
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 import streamlit as st
@@ -581,21 +579,15 @@ def interrupt_summary(payload: Any) -> dict[str, Any]:
 # ------------------------------------------------------------------ workflow-specific pure helpers
 
 
-@cache
-def _live_module(workflow_id: str) -> Any:
-    try:
-        return importlib.import_module(f"core.workflows.{workflow_id}.live")
-    except ImportError:
-        return None
-
-
 def sync_progress(workflow_id: str, event_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Live sync-point progress rebuilt from events by the workflow's own pure function.
+    """Live sync-point progress rebuilt from events by the workflow's declared function.
 
-    Workflows without one fall back to the latest ``sync_point`` event per name.
+    Workflows that declare none fall back to the latest ``sync_point`` event per name.
     """
-    module = _live_module(workflow_id)
-    rebuild: Callable | None = getattr(module, "sync_progress_from_events", None) if module else None
+    try:
+        rebuild = registry.get_workflow(workflow_id).sync_progress
+    except NotFound:  # a run of a workflow no longer registered still shows its events
+        rebuild = None
     if rebuild is not None:
         return rebuild(event_rows)
     latest: dict[str, dict[str, Any]] = {}

@@ -89,3 +89,24 @@ def test_workflows_do_not_import_each_other() -> None:
                 if parts[:2] == ["core", "workflows"] and len(parts) > 2 and parts[2] not in (own, "common"):
                     offenders.append(f"{path.relative_to(CORE)} imports {name}")
     assert offenders == []
+
+
+def test_generic_code_finds_workflow_hooks_only_through_the_spec() -> None:
+    """Core and the pages never import a workflow's module by its name: hooks are declared on WorkflowSpec."""
+    root = CORE.parent
+    offenders = [
+        str(path.relative_to(root))
+        for path in [*sorted(CORE.glob("*.py")), *sorted((root / "dashboard").rglob("*.py"))]
+        if path.name != "registry.py"  # the registry is the one place that loads a workflow's spec
+        and "import_module(" in path.read_text()
+        and "core.workflows." in path.read_text()
+    ]
+    assert offenders == []
+
+
+def test_parallel_sync_declares_its_live_progress() -> None:
+    from core.registry import get_workflow
+    from core.workflows.parallel_sync.live import sync_progress_from_events
+
+    assert get_workflow("parallel_sync").sync_progress is sync_progress_from_events
+    assert get_workflow("saga").sync_progress is None

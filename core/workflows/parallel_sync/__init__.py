@@ -5,6 +5,7 @@ from __future__ import annotations
 from core.registry import WorkflowSpec, samples_in
 from core.workflows.parallel_sync.graph import build_graph
 from core.workflows.parallel_sync.inputs import ParallelSyncInput
+from core.workflows.parallel_sync.live import sync_progress_from_events
 from core.workflows.parallel_sync.outcome import outcome
 
 SPEC = WorkflowSpec(
@@ -22,6 +23,7 @@ SPEC = WorkflowSpec(
     branch_key="branch_id",
     samples=samples_in("parallel_sync"),
     outcome_rule=outcome,
+    sync_progress=sync_progress_from_events,
     interrupt_points=("approve_sync_point", "approve_quality"),
     priority="HIGH",
 )
