@@ -154,6 +154,17 @@ def _checkpointer(env: Mapping[str, str]) -> str:
     return value
 
 
+ROLE_NAMES = ("viewer", "operator", "approver", "admin")
+
+
+def _default_role(env: Mapping[str, str]) -> str | None:
+    """A typo here would otherwise surface only at the first permission check, as every action failing."""
+    value = _text(env, "LGOPS_DEFAULT_ROLE")
+    if value is not None and value.lower() not in ROLE_NAMES:
+        raise ConfigError(f"LGOPS_DEFAULT_ROLE={value!r}: expected one of {', '.join(ROLE_NAMES)}")
+    return value.lower() if value else None
+
+
 def _path(env: Mapping[str, str], name: str) -> Path | None:
     text = _text(env, name)
     return Path(text) if text else None
@@ -172,7 +183,7 @@ def load_settings(env: Mapping[str, str] | None = None, secrets: Mapping | None 
         stalled_after_seconds=_number(env, "LGOPS_STALLED_AFTER_SECONDS", 20.0, minimum=0.1),
         actor=_text(env, "LGOPS_ACTOR") or f"cli:{getpass.getuser()}",
         read_only=_flag(env, "LGOPS_READ_ONLY") or bool(secrets.get("read_only", False)),
-        default_role=_text(env, "LGOPS_DEFAULT_ROLE"),
+        default_role=_default_role(env),
         checkpointer=_checkpointer(env),
         workflows=tuple(filter(None, (e.strip() for e in env.get("LGOPS_WORKFLOWS", "").split(",")))),
         workflows_file=_path(env, "LGOPS_WORKFLOWS_FILE"),

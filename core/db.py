@@ -38,7 +38,14 @@ _url: str | None = None
 
 
 def describe_host(url: str) -> str:
-    """The host part of a URL for messages (never the password)."""
+    """The host part of a URL or key=value DSN for messages (never the password)."""
+    if "://" not in url:  # key=value form: libpq's own parser, so quoting is read as libpq reads it
+        try:
+            params = psycopg.conninfo.conninfo_to_dict(url)
+        except psycopg.ProgrammingError:
+            return "an unparseable address"
+        host, port = params.get("host") or params.get("hostaddr"), params.get("port")
+        return f"{host or 'local socket'}:{port}" if port else str(host or "local socket")
     parts = urlsplit(url)
     host = parts.hostname or parse_qs(parts.query).get("host", ["local socket"])[0]
     try:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from core.config import ROOT, ConfigError, load_settings
+from core.db import describe_host
 
 
 def test_nothing_configured_means_embedded_postgres_and_defaults() -> None:
@@ -51,6 +52,11 @@ def test_values_are_parsed_once_here() -> None:
         ("LGOPS_HEARTBEAT_SECONDS", "soon", "LGOPS_HEARTBEAT_SECONDS='soon' is not a number"),
         ("LGOPS_STALLED_AFTER_SECONDS", "-1", "LGOPS_STALLED_AFTER_SECONDS='-1' must be at least 0.1"),
         ("LGOPS_CHECKPOINTER", "redis", "LGOPS_CHECKPOINTER='redis': expected one of postgres, memory"),
+        (
+            "LGOPS_DEFAULT_ROLE",
+            "superuser",
+            "LGOPS_DEFAULT_ROLE='superuser': expected one of viewer, operator, approver, admin",
+        ),
     ],
 )
 def test_a_bad_value_is_one_line_naming_the_variable(name: str, value: str, message: str) -> None:
@@ -86,3 +92,21 @@ def test_the_redactor_hides_a_url_or_dsn_password():
     )
     assert "hunter2" not in redact("bad: password=hunter2 host=x", "host=x password=hunter2")
     assert "p@ss" not in redact("user p@ss", "postgresql://u:p%40ss@h/db")
+
+
+def test_the_default_role_is_one_of_the_roles_in_any_case() -> None:
+    assert load_settings({"LGOPS_DEFAULT_ROLE": " Approver "}, secrets={}).default_role == "approver"
+    assert load_settings({}, secrets={}).default_role is None
+
+
+@pytest.mark.parametrize(
+    ("url", "described"),
+    [
+        ("host=db.example.com port=6543 dbname=app password=s%cret", "db.example.com:6543"),
+        ("dbname=app", "local socket"),
+        ("postgresql://u:secret@db.example.com:5433/app", "db.example.com:5433"),
+        ("postgresql:///app?host=/run/postgresql", "/run/postgresql"),
+    ],
+)
+def test_messages_name_the_host_of_a_url_or_a_key_value_dsn(url: str, described: str) -> None:
+    assert describe_host(url) == described
