@@ -11,6 +11,7 @@ import pytest
 
 from tests.apps.conftest import Console
 from tests.apps.test_apps_cli import checkpoint_where, lc_input, messages, nodes, tool_calls
+from tests.conftest import run_cli
 
 pytestmark = pytest.mark.usefixtures("apps_worker")
 
@@ -59,3 +60,126 @@ def test_agent_inbox_readme_pattern_gets_a_list_of_one_human_response(console: C
     values = console.show(run["id"])["state"]["values"]
     assert (values["received"], values["branch"]) == ("list", "ignore") and "sent" not in values
     assert tool_calls(console.show(run["id"])) == ["write_email"]
+
+
+HITL_NODE = "HumanInTheLoopMiddleware.after_model"
+
+
+def _tool_results(shown: dict) -> dict[str, tuple[str, str]]:
+    """Tool name → (status, text) of the run's tool messages."""
+    return {
+        m["name"]: (m.get("status", "success"), m["content"])
+        for m in shown["state"]["values"]["messages"]
+        if m["type"] == "tool"
+    }
+
+
+def _decide_fails(console: Console, run_id: str, *args: str) -> str:
+    """A decision the interrupt does not allow: exit 2, one line, nothing decided."""
+    result = run_cli(console.env, "decide", run_id, *args)
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    return result.stderr
+
+
+def test_create_agent_hitl_middleware_decisions(console: Console):
+    """langchain's create_agent + HumanInTheLoopMiddleware, answered in its HITLResponse format.
+
+    One model turn asks for write_file (every decision allowed) and
+    execute_sql (approve / reject): one HITLRequest with two action requests,
+    resumed with ``{"decisions": [...]}``, one per request, as LangChain's docs do.
+    """
+    run = console.launch("hitl_agent", lc_input("Delete old records from the database"))
+    # pause: read_data ran unasked (interrupt_on False); the two gated calls wait in one request
+    assert run["status"] == "interrupted"
+    shown = console.show(run["id"])
+    [pending] = shown["pending_interrupts"]
+    assert (pending["node"], pending["convention"]) == (HITL_NODE, "hitl")
+    assert [r["name"] for r in pending["payload"]["action_requests"]] == ["write_file", "execute_sql"]
+    assert pending["payload"]["review_configs"][1]["allowed_decisions"] == ["approve", "reject"]
+    assert pending["actions"] == ["approve", "reject", "edit"]  # respond: only write_file allows it
+    assert _tool_results(shown) == {"read_data": ("success", "records: 3 old records")}
+    assert tool_calls(shown) == ["read_data", "write_file", "execute_sql"]
+    review = shown["state"]["checkpoint_id"]
+    assert "allows approve, reject, edit; not respond" in _decide_fails(
+        console, run["id"], "--action", "respond", "--payload", "no"
+    )
+    # decide + finish: approve both; both tools run, the model reports both results
+    assert console.decide(run["id"], "approve")["status"] == "succeeded"
+    shown = console.show(run["id"])
+    assert _tool_results(shown) == {
+        "read_data": ("success", "records: 3 old records"),
+        "write_file": ("success", "wrote 18 characters to backup.csv"),
+        "execute_sql": ("success", "3 rows affected by: DELETE FROM records WHERE created < 2021"),
+    }
+    assert nodes(shown)[-5:] == [HITL_NODE, "tools", "tools", "model", HITL_NODE]
+    # rollback to the review: the middleware asks again, nothing has run on this line
+    assert console.rollback(run["id"], review)["status"] == "interrupted"
+    shown = console.show(run["id"])
+    assert shown["pending_interrupts"][0]["payload"] == pending["payload"]
+    assert set(_tool_results(shown)) == {"read_data"}
+    # decide differently: one decision per request, edit the backup's path and reject the delete
+    decisions = [
+        {
+            "type": "edit",
+            "edited_action": {"name": "write_file", "args": {"path": "keep.csv", "content": "1"}},
+        },
+        {"type": "reject", "message": "keep the records"},
+    ]
+    assert console.decide(run["id"], "edit", {"decisions": decisions})["status"] == "succeeded"
+    shown = console.show(run["id"])
+    results = _tool_results(shown)
+    assert results["write_file"][0] == "success"
+    assert results["write_file"][1].endswith("wrote 1 characters to keep.csv")  # the edited call ran
+    assert "Executed instead: write_file" in results["write_file"][1]  # the middleware's edit notice
+    assert results["execute_sql"] == (
+        "error",
+        "User rejected the tool call for `execute_sql` with reason: keep the records",
+    )
+    assert messages(shown)[-1][1].startswith("execute_sql: error | write_file: Note: a human reviewer")
+    assert "rows affected" not in " ".join(text for _, text in messages(shown))
+
+
+def test_deep_agent_interrupt_on_a_tool_after_a_sub_agent(console: Console):
+    """deepagents' create_deep_agent (async, a research sub-agent) with interrupt_on send_email."""
+    run = console.launch("deep_agent", lc_input("What is langgraph?"))
+    # pause: the sub-agent researched (its nodes namespaced under the task tool), send_email waits
+    assert run["status"] == "interrupted"
+    shown = console.show(run["id"])
+    [pending] = shown["pending_interrupts"]
+    assert (pending["node"], pending["convention"]) == (HITL_NODE, "hitl")
+    assert pending["actions"] == ["approve", "reject"]
+    [request] = pending["payload"]["action_requests"]
+    assert request["name"] == "send_email" and request["args"]["to"] == "bob@example.com"
+    assert [n for n in nodes(shown) if n.startswith("tools|")] == [
+        "tools|PatchToolCallsMiddleware.before_agent",
+        "tools|model",
+        f"tools|{HITL_NODE}",
+        "tools|tools",
+        "tools|model",
+        f"tools|{HITL_NODE}",
+    ]
+    assert tool_calls(shown) == ["task", "send_email"]
+    research = "Summary: results for what is langgraph: LangGraph is a low-level orchestration framework."
+    assert _tool_results(shown) == {"task": ("success", research)}
+    review = shown["state"]["checkpoint_id"]
+    assert "allows approve, reject" in _decide_fails(
+        console, run["id"], "--action", "edit", "--payload", "{}"
+    )
+    # decide + finish: approved, the email goes out
+    assert console.decide(run["id"], "approve")["status"] == "succeeded"
+    shown = console.show(run["id"])
+    assert _tool_results(shown)["send_email"] == ("success", "email sent to bob@example.com")
+    assert messages(shown)[-1] == ("ai", "Done: email sent to bob@example.com")
+    sub_agent_steps = sum(n.startswith("tools|") for n in nodes(shown))
+    # rollback to the review: asked again, the sub-agent's research is kept, not redone
+    assert console.rollback(run["id"], review)["status"] == "interrupted"
+    shown = console.show(run["id"])
+    assert shown["pending_interrupts"][0]["payload"] == pending["payload"]
+    assert "send_email" not in _tool_results(shown)
+    # decide differently: reject; the tool never runs and the agent says so
+    assert console.decide(run["id"], "reject")["status"] == "succeeded"
+    shown = console.show(run["id"])
+    assert _tool_results(shown)["send_email"][0] == "error"
+    assert messages(shown)[-1] == ("ai", "The email was not sent.")
+    assert sum(n.startswith("tools|") for n in nodes(shown)) == sub_agent_steps
