@@ -18,9 +18,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import Any, NoReturn
 
+from core.enums import PRIORITIES, RUN_STATUSES, EventKind, RunStatus
 from core.errors import BadInput, LgopsError
 from core.jsonable import parse_json, to_jsonable
-from core.outcomes import OUTCOMES
+from core.outcomes import OUTCOMES, Outcome
 from core.redact import redact
 
 WAIT_POLL_SECONDS = 0.2
@@ -72,7 +73,7 @@ def _wait(run_id: str) -> Any:
     deadline = time.monotonic() + WAIT_TIMEOUT_SECONDS
     while True:
         run = runs.get_run(run_id)
-        if run.status.value in ("interrupted", "succeeded", "failed", "cancelled"):
+        if run.status == RunStatus.INTERRUPTED or run.status.finished:
             return run
         if time.monotonic() > deadline:
             raise LgopsError(f"run {run_id} still {run.status.value} after {WAIT_TIMEOUT_SECONDS:.0f} s")
@@ -85,7 +86,7 @@ def _waited_code(run: Any) -> int:
     A run waiting for an operator (interrupted) is not a failure: the wait
     ends there so the caller can decide.
     """
-    return 1 if run.status.finished and run.outcome != "succeeded" else 0
+    return 1 if run.status.finished and run.outcome != Outcome.SUCCEEDED else 0
 
 
 def _duration(seconds: float | None) -> str:
@@ -188,7 +189,9 @@ def cmd_show(args: argparse.Namespace) -> int:
     pending = runs.interrupts(run.id)
     state = checkpoints.current_state(run.id)
     timeline = [
-        e.as_dict() for e in runs.events(run.id) if e.kind in ("node_end", "node_error", "node_interrupt")
+        e.as_dict()
+        for e in runs.events(run.id)
+        if e.kind in (EventKind.NODE_END, EventKind.NODE_ERROR, EventKind.NODE_INTERRUPT)
     ]
     data = {
         "run": run,
@@ -528,7 +531,7 @@ def configure_launch_parser(sub: argparse._SubParsersAction) -> None:
         "--context", help="run context as a JSON object (checked against the graph's context_schema)"
     )
     p.add_argument("--config", help="configurable values as a JSON object (passed on every step)")
-    p.add_argument("--priority", choices=["LOW", "MEDIUM", "HIGH", "CRITICAL"])
+    p.add_argument("--priority", choices=PRIORITIES)
     p.add_argument(
         "--wait",
         action="store_true",
@@ -539,9 +542,7 @@ def configure_launch_parser(sub: argparse._SubParsersAction) -> None:
 
 def configure_runs_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("runs", help="list runs, newest first")
-    p.add_argument(
-        "--status", choices=["queued", "running", "interrupted", "succeeded", "failed", "cancelled"]
-    )
+    p.add_argument("--status", choices=RUN_STATUSES)
     p.add_argument("--workflow")
     p.add_argument("--outcome", choices=OUTCOMES, help="only finished runs with this outcome")
     p.add_argument("--limit", type=_positive_int, default=50)

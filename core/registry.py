@@ -46,7 +46,6 @@ import tomllib
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -60,6 +59,7 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, create
 
 from core import messages
 from core.config import load_settings
+from core.enums import Priority
 from core.errors import BadInput, NotFound
 from core.outcomes import Outcome, OutcomeRule, default_outcome
 from core.paths import DATA_DIR
@@ -77,28 +77,6 @@ BUILTIN_IDS: tuple[str, ...] = (
 )
 
 DEFAULT_WORKFLOWS_FILE = "workflows.toml"
-
-
-class Priority(StrEnum):
-    """Retention priority of a run (seed 004): CRITICAL runs are never pruned."""
-
-    LOW = "LOW"
-    MEDIUM = "MEDIUM"
-    HIGH = "HIGH"
-    CRITICAL = "CRITICAL"
-
-    @property
-    def rank(self) -> int:
-        """LOW 0 … CRITICAL 3, for comparing priorities."""
-        return list(Priority).index(self)
-
-    @classmethod
-    def parse(cls, value: str) -> Priority:
-        """A priority from its name (any case), or BadInput."""
-        try:
-            return cls(str(value).strip().upper())
-        except ValueError:
-            raise BadInput(f"priority must be LOW, MEDIUM, HIGH or CRITICAL, not {value!r}") from None
 
 
 RetentionRule = Callable[[Mapping[str, Any], Mapping[str, Any] | None], "Priority | str | None"]
@@ -165,7 +143,7 @@ class WorkflowSpec:
     input_model: type[BaseModel]
     samples: Mapping[str, Path] = field(default_factory=dict)
     interrupt_points: tuple[str, ...] = ()
-    priority: str = "MEDIUM"
+    priority: str = Priority.MEDIUM
     compile_options: Mapping[str, Any] = field(default_factory=dict)
     exclude_unset: bool = False
     source: str = "builtin"

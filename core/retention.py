@@ -54,16 +54,19 @@ from psycopg.types.json import Jsonb
 from core.checkpointer import postgres_saver
 from core.config import Settings, load_settings
 from core.db import get_pool
+from core.enums import PRIORITIES, Priority
 from core.errors import UnreadableCheckpoint
 
 log = logging.getLogger(__name__)
 
-PRIORITIES = ("LOW", "MEDIUM", "HIGH", "CRITICAL")
 # Retention age of each priority as a multiple of the base age; a priority
 # missing here (CRITICAL) is never pruned.
-DEFAULT_FACTORS: dict[str, float] = {"LOW": 1.0, "MEDIUM": 1.0, "HIGH": 3.0}
+DEFAULT_FACTORS: dict[str, float] = {
+    Priority.LOW.value: 1.0,
+    Priority.MEDIUM.value: 1.0,
+    Priority.HIGH.value: 3.0,
+}
 DEFAULT_BATCH_SIZE = 50
-FINISHED = ("succeeded", "failed", "cancelled")
 
 PRUNE_AGE_ENV = "LGOPS_PRUNE_OLDER_THAN_DAYS"
 PRUNE_EVERY_ENV = "LGOPS_PRUNE_EVERY_SECONDS"
@@ -219,7 +222,7 @@ def retention_factors(env: Mapping[str, str] | None = None) -> dict[str, float]:
         if factor <= 0:
             raise ValueError(f"{PRUNE_FACTORS_ENV}: factor of {name} must be positive")
         factors[name] = factor
-    factors.pop("CRITICAL", None)
+    factors.pop(Priority.CRITICAL.value, None)
     return factors
 
 
@@ -228,7 +231,7 @@ def retention_ages(older_than_days: float, factors: Mapping[str, float] | None =
     if older_than_days < 0:
         raise ValueError("older_than_days must not be negative")
     factors = retention_factors() if factors is None else factors
-    return {p: older_than_days * factors[p] for p in PRIORITIES if p in factors and p != "CRITICAL"}
+    return {p: older_than_days * factors[p] for p in PRIORITIES if p in factors and p != Priority.CRITICAL}
 
 
 # ---------------------------------------------------------------- planning (pure)

@@ -11,32 +11,15 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from core.db import get_pool
+from core.enums import RUN_STATUSES, InterruptStatus, RunStatus
 from core.errors import BadInput, NotFound
 from core.interrupt_conventions import allowed_actions, describe
 from core.outcomes import OUTCOMES
 
-
-class RunStatus(StrEnum):
-    """Where a run is in its lifecycle."""
-
-    QUEUED = "queued"
-    RUNNING = "running"
-    INTERRUPTED = "interrupted"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-    @property
-    def finished(self) -> bool:
-        """True for the three terminal states."""
-        return self in (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)
-
-
-STATUSES = tuple(s.value for s in RunStatus)
+STATUSES = RUN_STATUSES
 SORTABLE = {"created_at", "updated_at", "status", "workflow_id"}
 MAX_INPUT_BYTES = 1_000_000
 
@@ -154,7 +137,7 @@ class PendingInterrupt:
     interrupt_id: str
     node: str | None
     payload: Any
-    status: str
+    status: InterruptStatus
     created_at: datetime
     decided_by: str | None
     decided_at: datetime | None
@@ -169,7 +152,7 @@ class PendingInterrupt:
             interrupt_id=row["interrupt_id"],
             node=row["node"],
             payload=row["payload"],
-            status=row["status"],
+            status=InterruptStatus(row["status"]),
             created_at=row["created_at"],
             decided_by=row["decided_by"],
             decided_at=row["decided_at"],

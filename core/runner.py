@@ -55,6 +55,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from core import graphs, runs
 from core.db import async_pool, is_unavailable
+from core.enums import EventKind
 from core.events import EVENT_KEY
 from core.interrupts import NS_SEP, pending_from_state
 from core.jsonable import to_jsonable
@@ -180,7 +181,7 @@ class _Recorder:
             "value": to_jsonable(value),
             "deleted": value is None,
         }
-        self.put("store_write", node=_current_node(), data=data)
+        self.put(EventKind.STORE_WRITE, node=_current_node(), data=data)
 
     def _task(self, prefix: str, chunk: dict[str, Any]) -> None:
         task_id, node = chunk.get("id"), f"{prefix}{chunk.get('name')}"
@@ -190,16 +191,16 @@ class _Recorder:
             branch = _branch_of(chunk.get("input"), self.branch_key)
             if branch:
                 data["branch"] = branch
-            self.put("node_start", node=node, task_id=task_id, data=data)
+            self.put(EventKind.NODE_START, node=node, task_id=task_id, data=data)
             return
         began = self.started.pop(task_id, None)
         duration = (time.monotonic() - began) * 1000 if began is not None else None
         if chunk.get("interrupts"):
-            kind, data = "node_interrupt", {"interrupts": [i.get("id") for i in chunk["interrupts"]]}
+            kind, data = EventKind.NODE_INTERRUPT, {"interrupts": [i.get("id") for i in chunk["interrupts"]]}
         elif chunk.get("error"):
-            kind, data = "node_error", {"error": _preview(str(chunk["error"]))}
+            kind, data = EventKind.NODE_ERROR, {"error": _preview(str(chunk["error"]))}
         else:
-            kind, data = "node_end", {"wrote": _summary(chunk.get("result"))}
+            kind, data = EventKind.NODE_END, {"wrote": _summary(chunk.get("result"))}
         self.put(kind, node=node, task_id=task_id, duration_ms=duration, data=data)
 
 
@@ -268,7 +269,7 @@ async def drive_run(
     writer = _EventWriter(run_id, lease)
     try:
         try:
-            writer.put("step_start", data={"command": command.get("kind"), "worker": worker})
+            writer.put(EventKind.STEP_START, data={"command": command.get("kind"), "worker": worker})
             # Loading the registry (importing an app's modules) and compiling a graph happen once
             # per process but may take a while: off the loop, whose heartbeats must keep going.
             spec = await asyncio.to_thread(get_workflow, run.workflow_id)
@@ -283,7 +284,7 @@ async def drive_run(
                 raise  # infrastructure, not the run: let the queue retry the job
             log.warning("run %s failed: %s", run_id, _one_line(exc))
             error = {
-                "kind": "error",
+                "kind": EventKind.ERROR,
                 "data": {"error": _one_line(exc), "traceback": traceback.format_exc()[-4000:]},
             }
             await asyncio.to_thread(runs.record_events, run_id, [error], lease)
@@ -339,7 +340,7 @@ async def _step(
     config = _run_config(spec, run)
     state = await _stream_step(graph, config, run, lease, command, recorder, spec)
     if state is None:
-        writer.put("cancelled", data={"worker": worker})
+        writer.put(EventKind.CANCELLED, data={"worker": worker})
         await writer.aclose()
         return RunStatus.CANCELLED
     return await _finish_step(lease, state, writer)
@@ -412,11 +413,11 @@ async def _finish_step(lease: Lease, state: StateSnapshot, writer: _EventWriter)
     pending = pending_from_state(state)
     checkpoint_id = state.config["configurable"].get("checkpoint_id")
     if pending:
-        writer.put("interrupted", data={"interrupts": [p["interrupt_id"] for p in pending]})
+        writer.put(EventKind.INTERRUPTED, data={"interrupts": [p["interrupt_id"] for p in pending]})
         await writer.aclose()  # every event of the step is stored before the status says so
         await asyncio.to_thread(runs.mark_interrupted, run_id, pending, checkpoint_id, lease)
         return RunStatus.INTERRUPTED
-    writer.put("finished", data={"checkpoint_id": checkpoint_id})
+    writer.put(EventKind.FINISHED, data={"checkpoint_id": checkpoint_id})
     await writer.aclose()
     await asyncio.to_thread(
         runs.mark_finished, run_id, RunStatus.SUCCEEDED, final_values=state.values, lease=lease

@@ -31,13 +31,14 @@ from psycopg.types.json import Jsonb
 
 from core import auth, graphs, queue
 from core.db import get_pool
+from core.enums import EventKind, Priority
 from core.errors import BadInput, Conflict, NotFound
 from core.interrupts import canonical_action, pending_from_state, resume_value
 from core.jsonable import to_jsonable
 from core.lease import Lease, LeaseLost
 from core.lease import check as check_lease
 from core.outcomes import Outcome
-from core.registry import Priority, WorkflowSpec, get_workflow
+from core.registry import WorkflowSpec, get_workflow
 from core.run_queries import (  # noqa: F401 - re-exported: callers use core.runs
     _INBOX_WHERE,
     INBOX_VIEWS,
@@ -525,7 +526,7 @@ def rollback(
         conn.execute(
             "UPDATE runs SET status = %s, finished_at = NULL, error = NULL, outcome = NULL,"
             " next_input = NULL, next_input_after = NULL, updated_at = now() WHERE id = %s",
-            ("interrupted" if paused else "queued", run_id),
+            ((RunStatus.INTERRUPTED if paused else RunStatus.QUEUED).value, run_id),
         )
         if paused:
             for p in pending_from_state(graph.get_state(fork, subgraphs=True)):
@@ -774,7 +775,7 @@ def record_events(run_id: str, batch: list[dict[str, Any]], lease: Lease | None 
             Jsonb(to_jsonable(e["data"].get("explanation") or {})),
         )
         for e in batch
-        if e["kind"] == "routing_decision" and e.get("data")
+        if e["kind"] == EventKind.ROUTING_DECISION and e.get("data")
     ]
     with get_pool().connection() as conn, conn.transaction():
         check_lease(conn, lease)
@@ -834,7 +835,7 @@ def mark_interrupted(
         conn.execute(
             "UPDATE runs SET status = %s, next_input = NULL, next_input_after = NULL, updated_at = now()"
             " WHERE id = %s AND status = 'running'",
-            ("queued" if decided else "interrupted", run_id),
+            ((RunStatus.QUEUED if decided else RunStatus.INTERRUPTED).value, run_id),
         )
 
 
