@@ -481,7 +481,8 @@ def state_types(builder: StateGraph, entry: str) -> frozenset[tuple[str, str]]:
 
     The rule: a pydantic model, dataclass or enum named (directly or nested)
     by the graph's state, input, output, context or node-input schemas, or by
-    those of subgraphs added as nodes, and defined in the graph's own
+    those of subgraphs added as nodes, or a subclass of one of those (a
+    ``Send`` payload extending a node's input schema), and defined in the graph's own
     top-level packages: the entry module's (``myapp`` for
     ``myapp.graphs.main:graph``) and that of each module defining a state
     schema (an app from PyPI registered from a wrapper module). Types from
@@ -491,11 +492,43 @@ def state_types(builder: StateGraph, entry: str) -> frozenset[tuple[str, str]]:
     LangGraph's safe list already.
     """
     packages = _own_packages(builder, entry, set())
-    return frozenset(
+    named = {
         (module, name)
         for module, name, *_ in _schema_types(builder, set())
         if _top_package(module) in packages
-    )
+    }
+    return frozenset(named | _own_subclass_types(named, packages))
+
+
+def _subclasses(module: str, name: str) -> list[type]:
+    """Every subclass (recursively) of the class ``module.name``, if it is importable as such."""
+    cls = getattr(sys.modules.get(module), name, None)
+    if not isinstance(cls, type):
+        return []
+    found: list[type] = []
+    stack = cls.__subclasses__()
+    while stack:
+        sub = stack.pop()
+        found.append(sub)
+        stack.extend(sub.__subclasses__())
+    return found
+
+
+def _own_subclass_types(named: set[tuple[str, str]], packages: set[str]) -> set[tuple[str, str]]:
+    """Subclasses of the named state types defined in the graph's own packages, and the types they name.
+
+    A ``Send`` to a node may carry a subclass of the node's input schema
+    (trustcall's ``patch`` node gets an ``ExtendedExtractState``); the strict
+    serializer would rebuild it as a dict, and the node would fail on resume.
+    """
+    own = [
+        sub
+        for module, name in named
+        for sub in _subclasses(module, name)
+        if _top_package(sub.__module__) in packages
+    ]
+    found = collect_allowlist_from_schemas(schemas=own) if own else set()
+    return {(module, name) for module, name, *_ in found if _top_package(module) in packages}
 
 
 def foreign_state_types(builder: StateGraph, allowed: frozenset[tuple[str, str]]) -> list[str]:

@@ -73,3 +73,66 @@ def test_rollback_to_a_static_breakpoint_pauses_there_again(console: Console):
     rolled = console.rollback(run["id"], checkpoint_where(console, run["id"], ["tools"]))
     assert rolled["status"] == "interrupted"
     assert [m[0] for m in messages(console.show(run["id"]))] == ["human", "ai"]
+
+
+CONVERSATION = """Operator: How may I assist with your telegram, sir?
+Customer: I need to send a message about our trust fall exercise.
+Operator: Certainly. Morse code or standard encoding?
+Customer: Morse, please. I love using a straight key.
+Operator: Excellent. What's your message?
+Customer: Tell him I'm ready for a higher fall, and I prefer the diamond formation for catching.
+Operator: Done. Shall I use our "Daredevil" paper for this daring message?
+Customer: Perfect! Send it by your fastest carrier pigeon.
+Operator: It'll be there within the hour, sir."""
+
+
+def _extracted(shown: dict) -> dict:
+    """The arguments of the extraction tool call as the state holds it now (patched or not)."""
+    [ai] = [m for m in shown["state"]["values"]["messages"] if m["type"] == "ai"]
+    [extraction] = ai["tool_calls"]
+    assert extraction["name"] == "TelegramAndTrustFallPreferences"
+    return extraction["args"]["pertinent_user_preferences"]
+
+
+def test_trustcall_extractor_breakpoint_before_its_json_patch_repair(console: Console):
+    """trustcall's create_extractor (the README's nested schema), paused before each patch.
+
+    The first tool call leaves out a required nested model, trustcall's
+    validator answers with the error, and its ``patch`` node (a ``Send`` with
+    trustcall's own dataclass state) would ask the model for a JSON patch:
+    the operator sees the error first.
+    """
+    prompt = f"Extract the preferences from the following conversation:\n<convo>\n{CONVERSATION}\n</convo>"
+    run = console.launch("extractor", lc_input(prompt))
+    # pause: validation failed, the repair waits at the breakpoint
+    assert run["status"] == "interrupted"
+    shown = console.show(run["id"])
+    [pending] = shown["pending_interrupts"]
+    assert pending["node"] == "patch" and pending["actions"] == ["approve"]
+    assert nodes(shown) == ["extract", "validate"]
+    [error] = [m for m in shown["state"]["values"]["messages"] if m["type"] == "tool"]
+    assert error["status"] == "error" and "semaphore" in error["content"]
+    assert "semaphore" not in _extracted(shown)["communication_preferences"]
+    # decide + finish: the patch is applied to the call, it validates, the error message is dropped
+    assert console.decide(run["id"], "approve")["status"] == "succeeded"
+    shown = console.show(run["id"])
+    assert nodes(shown) == ["extract", "validate", "patch", "sync", "validate", "del_tool_call"]
+    assert [m["type"] for m in shown["state"]["values"]["messages"]] == ["human", "ai"]
+    prefs = _extracted(shown)
+    assert prefs["communication_preferences"]["semaphore"] == {}
+    assert prefs["communication_preferences"]["morse_code"]["preferred_key_type"][0]["preference"] == (
+        "straight key"
+    )
+    assert shown["state"]["values"]["attempts"] == 2
+    finished = nodes(shown)
+    # rollback to the breakpoint: asked again, the call unpatched again
+    rolled = console.rollback(run["id"], checkpoint_where(console, run["id"], ["patch"]))
+    assert rolled["status"] == "interrupted"
+    shown = console.show(run["id"])
+    assert shown["pending_interrupts"][0]["node"] == "patch"
+    assert "semaphore" not in _extracted(shown)["communication_preferences"]
+    # decide differently: a breakpoint only continues; the other answer is to stop before the repair
+    assert console("cancel", run["id"], "--reason", "extract by hand")["status"] == "cancelled"
+    shown = console.show(run["id"])
+    assert "semaphore" not in _extracted(shown)["communication_preferences"]
+    assert nodes(shown) == finished  # no node ran on the rolled-back line
