@@ -18,6 +18,7 @@ from enum import IntEnum
 
 from psycopg import Connection
 
+from core import run_writes
 from core.config import load_settings
 from core.db import get_pool
 from core.errors import BadInput, Forbidden
@@ -91,8 +92,6 @@ def require(actor: str, action: str, conn: Connection | None = None) -> None:
 
 def set_role(target: str, role: str, *, actor: str) -> Role:
     """Grant ``role`` to ``target`` (admins only); recorded in the audit log."""
-    from psycopg.types.json import Jsonb
-
     new = Role.parse(role)
     target = (target or "").strip()
     if not target or len(target) > 200:
@@ -100,15 +99,12 @@ def set_role(target: str, role: str, *, actor: str) -> Role:
     with get_pool().connection() as conn, conn.transaction():
         require(actor, "set_role", conn)
         old = role_of(target, conn)
-        conn.execute(
-            "INSERT INTO user_roles (actor, role, updated_by) VALUES (%s, %s, %s)"
-            " ON CONFLICT (actor) DO UPDATE SET role = EXCLUDED.role,"
-            " updated_at = now(), updated_by = EXCLUDED.updated_by",
-            (target, new.name.lower(), actor),
-        )
-        conn.execute(
-            "INSERT INTO audit_log (actor, action, details) VALUES (%s, 'role_change', %s)",
-            (actor, Jsonb({"identity": target, "from": old.name.lower(), "to": new.name.lower()})),
+        run_writes.grant_role(conn, target, new.name.lower(), by=actor)
+        run_writes.audit(
+            conn,
+            actor,
+            "role_change",
+            details={"identity": target, "from": old.name.lower(), "to": new.name.lower()},
         )
     return new
 

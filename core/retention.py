@@ -49,8 +49,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from psycopg import Connection
-from psycopg.types.json import Jsonb
 
+from core import run_writes
 from core.checkpointer import postgres_saver
 from core.config import Settings, load_settings
 from core.db import get_pool
@@ -533,16 +533,11 @@ def _prune(
                     batch.add(plan)
                     done.append(row["id"])
                 if not dry_run and done:
-                    conn.execute(
-                        "UPDATE runs SET checkpoints_pruned_at = now() WHERE id = ANY(%s::uuid[])", (done,)
-                    )
+                    run_writes.mark_checkpoints_pruned(conn, done)
                     details = batch.as_dict()
                     details.pop("seconds")
                     details.update(priority=priority, age_days=age, runs=done)
-                    conn.execute(
-                        "INSERT INTO audit_log (actor, action, details) VALUES (%s, 'prune', %s)",
-                        (actor, Jsonb(details)),
-                    )
+                    run_writes.audit(conn, actor, "prune", details=details)
                 _merge(report, batch)
                 report.batches += 1
             if len(rows) < batch_size:

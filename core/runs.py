@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -29,7 +29,7 @@ from langgraph.types import Overwrite
 from psycopg import Connection
 from psycopg.types.json import Jsonb
 
-from core import auth, graphs, queue
+from core import auth, graphs, queue, run_writes
 from core.db import get_pool
 from core.enums import EventKind, Priority
 from core.errors import BadInput, Conflict, NotFound
@@ -83,22 +83,19 @@ def _lock_run(conn: Connection, run_id: str) -> Run:
     return Run.from_row(row)
 
 
-def _audit(
-    conn: Connection,
-    actor: str,
-    action: str,
-    run_id: str | None = None,
-    *,
-    checkpoint_id: str | None = None,
-    interrupt_id: str | None = None,
-    reason: str | None = None,
-    details: dict[str, Any] | None = None,
-) -> None:
-    conn.execute(
-        "INSERT INTO audit_log (actor, action, run_id, checkpoint_id, interrupt_id, reason, details)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s)",
-        (actor, action, run_id, checkpoint_id, interrupt_id, reason, Jsonb(details or {})),
-    )
+_SUPERSEDE_PENDING_SQL = (
+    "UPDATE interrupts SET status = 'superseded'"
+    " WHERE run_id = %(run_id)s AND status = 'pending' AND NOT (interrupt_id = ANY(%(keep)s))"
+)
+
+
+def _supersede_pending(conn: Connection, run_id: str, keep: Sequence[str] = ()) -> None:
+    """The run's pending interrupts, but ``keep``, stop waiting: the run will not ask them again.
+
+    Called when the run finishes or is cancelled or rolled back, and when a
+    step ends at other interrupts than those pending.
+    """
+    conn.execute(_SUPERSEDE_PENDING_SQL, {"run_id": run_id, "keep": list(keep)})
 
 
 def _check_actor(actor: str) -> str:
@@ -190,7 +187,7 @@ def launch(
             details["context_keys"] = sorted(run_context)
         if configurable:
             details["config_keys"] = sorted(configurable)  # keys only: values may be secrets
-        _audit(conn, actor, "launch", run_id, details=details)
+        run_writes.audit(conn, actor, "launch", run_id, details=details)
         queue.enqueue(run_id, {"kind": "start"}, connection=conn)
     return Run.from_row(row)
 
@@ -260,7 +257,7 @@ def decide(
             "UPDATE runs SET status = 'queued', updated_at = now() WHERE id = %s AND status = 'interrupted'",
             (run_id,),
         )
-        _audit(
+        run_writes.audit(
             conn,
             actor,
             f"decide:{action}",
@@ -338,7 +335,7 @@ def send(run_id: str, raw_input: Any, *, actor: str) -> Run:
             "INSERT INTO run_events (run_id, kind, data) VALUES (%s, 'input_sent', %s)",
             (run_id, Jsonb({"input": graph_input, "checkpoint_id": after, "by": actor})),
         )
-        _audit(
+        run_writes.audit(
             conn,
             actor,
             "send",
@@ -365,11 +362,8 @@ def cancel(run_id: str, *, actor: str, reason: str | None = None) -> Run:
             " next_input = NULL, next_input_after = NULL WHERE id = %s RETURNING *",
             (run_id,),
         ).fetchone()
-        conn.execute(
-            "UPDATE interrupts SET status = 'superseded' WHERE run_id = %s AND status = 'pending'",
-            (run_id,),
-        )
-        _audit(conn, actor, "cancel", run_id, reason=reason, details={"from": run.status.value})
+        _supersede_pending(conn, run_id)
+        run_writes.audit(conn, actor, "cancel", run_id, reason=reason, details={"from": run.status.value})
     return Run.from_row(row)
 
 
@@ -519,10 +513,7 @@ def rollback(
         if edit is not None and found["source"] != "input":
             fork, diff = _apply_edit(graph, copied, edit)
         fork_id = fork["configurable"]["checkpoint_id"]
-        conn.execute(
-            "UPDATE interrupts SET status = 'superseded' WHERE run_id = %s AND status = 'pending'",
-            (run_id,),
-        )
+        _supersede_pending(conn, run_id)
         conn.execute(
             "UPDATE runs SET status = %s, finished_at = NULL, error = NULL, outcome = NULL,"
             " next_input = NULL, next_input_after = NULL, updated_at = now() WHERE id = %s",
@@ -535,7 +526,7 @@ def rollback(
                     " VALUES (%s, %s, %s, %s, %s)",
                     (run_id, p["interrupt_id"], p.get("node"), Jsonb(to_jsonable(p["payload"])), fork_id),
                 )
-        _audit(
+        run_writes.audit(
             conn,
             actor,
             "rollback",
@@ -604,7 +595,7 @@ def attach(thread_id: str, workflow_id: str, *, actor: str, reason: str | None =
             "INSERT INTO run_events (run_id, kind, data) VALUES (%s, 'attached', %s)",
             (run_id, Jsonb({"thread_id": thread_id, "interrupts": [p["interrupt_id"] for p in pending]})),
         )
-        _audit(
+        run_writes.audit(
             conn,
             actor,
             "attach",
@@ -680,7 +671,7 @@ def detach(run_id: str, *, actor: str, reason: str | None = None) -> str:
         if run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
             raise Conflict(f"run {run_id} is {run.status.value}; detach it once it has stopped")
         conn.execute("DELETE FROM runs WHERE id = %s", (run_id,))
-        _audit(
+        run_writes.audit(
             conn,
             actor,
             "detach",
@@ -810,11 +801,7 @@ def mark_interrupted(
     current = [p["interrupt_id"] for p in pending]
     with get_pool().connection() as conn, conn.transaction():
         check_lease(conn, lease, lock="update")  # the run row first, as operators lock it
-        conn.execute(
-            "UPDATE interrupts SET status = 'superseded' WHERE run_id = %s AND status = 'pending'"
-            " AND NOT (interrupt_id = ANY(%s))",
-            (run_id, current),
-        )
+        _supersede_pending(conn, run_id, keep=current)
         decided = {
             r["interrupt_id"]
             for r in conn.execute(
@@ -903,10 +890,7 @@ def mark_finished(
             " WHERE id = %s AND status = 'running' RETURNING workflow_id, input, priority",
             (status.value, error, run_id),
         ).fetchone()
-        conn.execute(
-            "UPDATE interrupts SET status = 'superseded' WHERE run_id = %s AND status = 'pending'",
-            (run_id,),
-        )
+        _supersede_pending(conn, run_id)
         if row is not None:
             _set_outcome(conn, run_id, row["workflow_id"], status, final_values)
             _apply_final_priority(conn, run_id, row, final_values)
