@@ -43,6 +43,8 @@ class Settings:
 
     Attributes:
         database_url: their own PostgreSQL; None starts the embedded one.
+        owner_url: their PostgreSQL as the schema's owner, for migrations and the
+            application role's grants (None: migrations run on ``database_url``).
         pgdata: data directory of the embedded PostgreSQL.
         pgbouncer: turn prepared statements off (transaction pooling).
         pool_max: connections per process.
@@ -61,6 +63,7 @@ class Settings:
     """
 
     database_url: str | None = None
+    owner_url: str | None = None
     pgdata: Path = ROOT / "data" / "pg"
     pgbouncer: bool = False
     pool_max: int = 8
@@ -176,6 +179,7 @@ def load_settings(env: Mapping[str, str] | None = None, secrets: Mapping | None 
     secrets = _secrets() if secrets is None else secrets
     return Settings(
         database_url=_text(env, "DATABASE_URL") or secrets.get("database_url") or None,
+        owner_url=_text(env, "LGOPS_OWNER_URL") or secrets.get("owner_database_url") or None,
         pgdata=_path(env, "LGOPS_PGDATA") or ROOT / "data" / "pg",
         pgbouncer=_flag(env, "LGOPS_PGBOUNCER") or bool(secrets.get("pgbouncer", False)),
         pool_max=_count(env, "LGOPS_POOL_MAX", 8),

@@ -1,5 +1,10 @@
 """The database: embedded server or the operator's own, the pools, migrations.
 
+The application connects with least privilege where it can (:mod:`core.db_roles`):
+on the embedded server as ``lgops_app`` (rows only) while ``lgops_owner`` owns
+the schema and migrates it; on an operator's server as ``DATABASE_URL``'s
+user, migrating as ``LGOPS_OWNER_URL``'s when that is set.
+
 Every process opens one :class:`psycopg_pool.ConnectionPool` (autocommit,
 dict rows) through :func:`get_pool`; the run service, checkpoint reads and
 enqueueing share it. A worker's event loop also opens one
@@ -22,6 +27,7 @@ import psycopg_pool
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
+from core import db_roles
 from core.config import ConfigError, Settings, load_settings
 from core.errors import DatabaseUnavailable
 from core.migrations import MIGRATIONS_DIR, is_current, migration_files  # noqa: F401 - re-exported
@@ -34,7 +40,9 @@ _lock = threading.Lock()
 # The embedded server this process started (not one it found running), for release_embedded().
 _started_embedded: object | None = None
 _pool: ConnectionPool | None = None
-_url: str | None = None
+_url: str | None = None  # the application's
+_owner_url: str | None = None  # migrations' (None: the application's own)
+_admin_url: str | None = None  # the embedded server's superuser: its roles, who is connected
 
 
 def describe_host(url: str) -> str:
@@ -97,7 +105,7 @@ def release_embedded(own_application_name: str | None = None) -> bool:
     Returns True when the server was stopped.
     """
     global _started_embedded
-    server, url = _started_embedded, _url
+    server, url = _started_embedded, _admin_url
     if server is None or url is None:
         return False
     close_pool()
@@ -121,12 +129,17 @@ def release_embedded(own_application_name: str | None = None) -> bool:
 
 
 def database_url(settings: Settings | None = None) -> str:
-    """The URL this process uses, starting the embedded server when needed."""
-    global _url
+    """The application's URL, starting the embedded server when needed."""
+    global _url, _owner_url, _admin_url
     with _lock:
         if _url is None:
             settings = settings or load_settings()
-            _url = settings.database_url or embedded_url(settings.pgdata)
+            if settings.database_url:
+                _url, _owner_url = settings.database_url, settings.owner_url
+            else:
+                admin = embedded_url(settings.pgdata)
+                _admin_url, _owner_url = admin, db_roles.with_user(admin, db_roles.OWNER_ROLE)
+                _url = db_roles.with_user(admin, db_roles.APP_ROLE)
         return _url
 
 
@@ -140,13 +153,13 @@ def connect_kwargs(settings: Settings) -> dict:
     }
 
 
-def check_reachable(url: str, settings: Settings) -> None:
+def check_reachable(url: str, settings: Settings, setting: str = "DATABASE_URL") -> None:
     """Fail fast with one line naming the host when the server is unreachable."""
     try:
         with psycopg.connect(url, connect_timeout=5, **connect_kwargs(settings)) as conn:
             conn.execute("SELECT 1")
     except psycopg.ProgrammingError as exc:  # libpq could not parse it: a setting to fix, not an outage
-        raise ConfigError(f"DATABASE_URL is not a valid PostgreSQL URL: {_reason(exc, url)}") from None
+        raise ConfigError(f"{setting} is not a valid PostgreSQL URL: {_reason(exc, url)}") from None
     except psycopg.Error as exc:
         raise DatabaseUnavailable(
             f"cannot connect to PostgreSQL at {describe_host(url)}: {_reason(exc, url)}"
@@ -177,21 +190,79 @@ def get_pool() -> ConnectionPool:
     url = database_url(settings)
     with _lock:
         if _pool is None:
-            check_reachable(url, settings)
+            app_role = _schema_current_or_role(url, settings)
+            if app_role is not None and _owner_url is not None:
+                _migrate_as_owner(settings, app_role)
             pool = ConnectionPool(
                 url,
                 min_size=1,
                 max_size=settings.pool_max,
                 kwargs=connect_kwargs(settings),
+                # A connection the server cut (restart, failover) is replaced before it is lent.
+                check=ConnectionPool.check_connection,
                 open=True,
                 name="lgops",
             )
-            with pool.connection() as conn:
-                current = is_current(conn)
-            if not current:
-                migrate(pool)
+            if app_role is not None and _owner_url is None:
+                try:
+                    migrate(pool)
+                except psycopg.errors.InsufficientPrivilege as exc:
+                    pool.close()
+                    raise ConfigError(
+                        f"the schema needs migrating and {app_role} may not: {_reason(exc, url)};"
+                        " set LGOPS_OWNER_URL to the schema owner's URL (README, Security)"
+                    ) from None
+                except BaseException:
+                    pool.close()
+                    raise
             _pool = pool
     return _pool
+
+
+def _schema_current_or_role(url: str, settings: Settings) -> str | None:
+    """None when the schema is current; else the application's role name, to migrate for.
+
+    One connection as the application, which fails fast with one line when the
+    server is unreachable. On the embedded server a missing application role
+    (a fresh data directory, or one set up before the roles existed) means
+    the schema step has to run.
+    """
+    try:
+        with psycopg.connect(url, connect_timeout=5, **connect_kwargs(settings)) as conn:
+            if is_current(conn):
+                return None
+            return conn.execute("SELECT current_user AS u").fetchone()["u"]
+    except psycopg.Error:
+        if _admin_url is not None and not _app_role_exists(_admin_url, settings):
+            return db_roles.APP_ROLE
+        check_reachable(url, settings)  # the one-line message (a setting error or unreachable)
+        raise
+
+
+def _app_role_exists(admin_url: str, settings: Settings) -> bool:
+    """Whether the embedded server has the application's role yet (libpq gives no error code to tell)."""
+    check_reachable(admin_url, settings)
+    with psycopg.connect(admin_url, connect_timeout=5, **connect_kwargs(settings)) as conn:
+        found = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (db_roles.APP_ROLE,)).fetchone()
+    return found is not None
+
+
+def _migrate_as_owner(settings: Settings, app_role: str) -> list[str]:
+    """Run the full schema step as the schema's owner, then grant the application its rows."""
+    # Imported here on purpose: the full step needs procrastinate and LangGraph
+    # (about a second to import), which a process on a current schema never loads.
+    from core import schema
+
+    owner_url = _owner_url or ""
+    if _admin_url is not None:
+        return schema.migrate_embedded(_admin_url, owner_url, connect_kwargs(settings))
+    check_reachable(owner_url, settings, "LGOPS_OWNER_URL")
+    with ConnectionPool(
+        owner_url, min_size=1, max_size=2, kwargs=connect_kwargs(settings), name="lgops-owner"
+    ) as pool:
+        with pool.connection() as conn:
+            owner = conn.execute("SELECT current_user AS u").fetchone()["u"]
+        return schema.migrate(pool, grant_to=None if owner == app_role else app_role)
 
 
 def ping(timeout: float = 3.0) -> None:
@@ -233,6 +304,7 @@ async def async_pool(max_size: int) -> AsyncIterator[AsyncConnectionPool]:
         min_size=1,
         max_size=max_size,
         kwargs=connect_kwargs(settings),
+        check=AsyncConnectionPool.check_connection,
         open=False,
         name="lgops-async",
     )
@@ -245,12 +317,12 @@ async def async_pool(max_size: int) -> AsyncIterator[AsyncConnectionPool]:
 
 def close_pool() -> None:
     """Close the pool (tests, worker shutdown)."""
-    global _pool, _url
+    global _pool, _url, _owner_url, _admin_url
     with _lock:
         if _pool is not None:
             _pool.close()
         _pool = None
-        _url = None
+        _url = _owner_url = _admin_url = None
 
 
 def migrate(pool: ConnectionPool) -> list[str]:

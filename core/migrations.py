@@ -68,7 +68,7 @@ def is_current(conn: Connection) -> bool:
             " EXISTS (SELECT 1 FROM lgops_schema_setup WHERE fingerprint = %s) AS setup",
             (setup_fingerprint(),),
         ).fetchone()
-    except psycopg.errors.UndefinedTable:
-        return False
+    except (psycopg.errors.UndefinedTable, psycopg.errors.InsufficientPrivilege):
+        return False  # not set up yet, or not yet granted to this role
     values = list(row.values()) if isinstance(row, dict) else list(row)
     return bool(values[1]) and file_versions() <= set(values[0] or ())

@@ -26,6 +26,14 @@ def test_environment_wins_over_secrets() -> None:
     assert settings.read_only and settings.pgbouncer  # flags from either source
 
 
+def test_owner_url_from_environment_or_secrets() -> None:
+    assert load_settings({}, secrets={}).owner_url is None
+    secrets = {"owner_database_url": "postgresql://owner@from-secrets/db"}
+    assert load_settings({}, secrets=secrets).owner_url == "postgresql://owner@from-secrets/db"
+    env = {"LGOPS_OWNER_URL": "postgresql://owner@from-env/db"}
+    assert load_settings(env, secrets=secrets).owner_url == "postgresql://owner@from-env/db"
+
+
 def test_values_are_parsed_once_here() -> None:
     settings = load_settings(
         {
