@@ -40,6 +40,16 @@ Three conventions are recognised (:func:`convention_of`):
     checked against its request's ``allowed_decisions``), which is how to
     edit one request and approve or reject the others.
 
+``tool_approval``
+    LangChain's HITL middleware in ``interrupt_mode="per_call"``: one
+    ``ToolApprovalRequest`` per gated tool call, ``{"type": "tool_approval",
+    "tool_call_id", "name", "args", "description"}``, each its own interrupt
+    (decide each with ``--interrupt ID``). The interrupt's ``response_schema``
+    lists the decisions the tool allows; the console stores them with the
+    payload as ``allowed_decisions`` (:func:`with_allowed_decisions`), all four
+    when there is no schema. The resume value is one decision, as in ``hitl``
+    (an edit keeps the tool: the middleware's schema pins its name).
+
 ``plain``
     Anything else (a question string, a dict of context). Allowed: approve,
     reject, respond. Resumes with ``True`` (approve), ``False`` (reject) or
@@ -71,6 +81,7 @@ VERBS: dict[str, str] = {"accept": "approve", "response": "respond"}
 
 AGENT_INBOX = "agent_inbox"
 HITL = "hitl"
+TOOL_APPROVAL = "tool_approval"
 PLAIN = "plain"
 
 # Agent Inbox config flag → operator action, in display order.
@@ -125,13 +136,48 @@ def _is_hitl(payload: Any) -> bool:
     )
 
 
+def _is_tool_approval(payload: Any) -> bool:
+    return (
+        isinstance(payload, dict)
+        and payload.get("type") == TOOL_APPROVAL
+        and isinstance(payload.get("name"), str)
+        and isinstance(payload.get("args"), dict)
+    )
+
+
 def convention_of(payload: Any) -> str:
-    """Which convention an interrupt payload follows: ``agent_inbox``, ``hitl`` or ``plain``."""
+    """Which convention an interrupt payload follows: ``agent_inbox``, ``hitl``, ``tool_approval`` or ``plain``."""
     if _inbox_request(payload) is not None:
         return AGENT_INBOX
     if _is_hitl(payload):
         return HITL
+    if _is_tool_approval(payload):
+        return TOOL_APPROVAL
     return PLAIN
+
+
+def decisions_in_schema(schema: Any) -> list[str] | None:
+    """The decision types a per-call ``response_schema`` (JSON schema) accepts; None if it names none.
+
+    Read from the discriminator's mapping of a union of decisions, or the
+    ``type`` constant of a single decision's schema.
+    """
+    if not isinstance(schema, dict):
+        return None
+    mapping = (schema.get("discriminator") or {}).get("mapping")
+    if isinstance(mapping, dict) and mapping:
+        found = [str(kind) for kind in mapping]
+    else:
+        kind = ((schema.get("properties") or {}).get("type") or {}).get("const")
+        found = [str(kind)] if kind else []
+    known = [decision for decision, _ in _HITL_DECISIONS if decision in found]
+    return known or None
+
+
+def with_allowed_decisions(payload: Any, response_schema: Any) -> Any:
+    """A per-call payload with the decisions its interrupt's ``response_schema`` allows, as stored."""
+    decisions = decisions_in_schema(response_schema) if _is_tool_approval(payload) else None
+    return {**payload, "allowed_decisions": decisions} if decisions else payload
 
 
 def _hitl_allowed_per_request(payload: dict[str, Any]) -> list[list[str]]:
@@ -160,6 +206,10 @@ def allowed_actions(payload: Any) -> list[str]:
             if all(decision in a for a in per_request)
             or (action == "edit" and any("edit" in a for a in per_request))
         ]
+    if convention == TOOL_APPROVAL:
+        allowed = payload.get("allowed_decisions")
+        allowed = allowed if isinstance(allowed, list) else [d for d, _ in _HITL_DECISIONS]
+        return [action for decision, action in _HITL_DECISIONS if decision in allowed]
     return list(PLAIN_ACTIONS)
 
 
@@ -183,6 +233,8 @@ def describe(payload: Any) -> dict[str, Any]:
             title, args, description = first.get("name"), first.get("args"), first.get("description")
         if len(payload["action_requests"]) > 1:
             title = ", ".join(str(r.get("name")) for r in payload["action_requests"] if isinstance(r, dict))
+    elif convention == TOOL_APPROVAL:
+        title, args, description = payload["name"], payload["args"], payload.get("description")
     else:
         description = payload if isinstance(payload, str) else None
         args = payload if not isinstance(payload, str) else None
@@ -314,6 +366,12 @@ def resume_value(payload: Any, action: str, args: Any = None, comment: str | Non
         return [_inbox_response(_inbox_request(payload), action, args, comment)]  # type: ignore[arg-type]
     if convention == HITL:
         return _hitl_response(payload, action, args, comment)
+    if convention == TOOL_APPROVAL:
+        decision = _hitl_decision(action, payload, args, comment, 0)
+        edited = decision.get("edited_action") or {}
+        if edited and edited.get("name") != payload["name"]:
+            raise BadInput(f"an edit keeps the tool ({payload['name']}); give its edited args")
+        return decision
     if action == "approve":
         return True
     if action == "reject":

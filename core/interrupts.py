@@ -17,6 +17,7 @@ from core.interrupt_conventions import (
     HITL,
     PLAIN,
     PLAIN_ACTIONS,
+    TOOL_APPROVAL,
     VERBS,
     OperatorDecision,
     allowed_actions,
@@ -27,6 +28,7 @@ from core.interrupt_conventions import (
     interrupt_payload,
     response_for,
     resume_value,
+    with_allowed_decisions,
 )
 from core.jsonable import to_jsonable
 
@@ -49,7 +51,9 @@ __all__ = [
     "PLAIN_ACTIONS",
     "response_for",
     "resume_value",
+    "TOOL_APPROVAL",
     "VERBS",
+    "with_allowed_decisions",
 ]
 
 
@@ -107,7 +111,8 @@ def pending_from_state(state: StateSnapshot) -> list[dict[str, Any]]:
     """Interrupts a thread waits on: dynamic ones, else a "paused" one when it stopped between steps.
 
     Each is ``{"interrupt_id", "node", "payload"}`` with the payload in its
-    JSON-safe form (:func:`core.jsonable.to_jsonable`); an interrupt raised
+    JSON-safe form (:func:`core.jsonable.to_jsonable`; a per-call tool approval
+    also gets the ``allowed_decisions`` of its ``response_schema``); an interrupt raised
     inside a subgraph names its node with the subgraph's path
     (``research_agent|tools``) when the state was read with ``subgraphs=True``.
 
@@ -129,7 +134,7 @@ def pending_from_state(state: StateSnapshot) -> list[dict[str, Any]]:
                 {
                     "interrupt_id": intr.id,
                     "node": nodes.get(intr.id, task.name),
-                    "payload": to_jsonable(intr.value),
+                    "payload": with_allowed_decisions(to_jsonable(intr.value), intr.response_schema),
                 }
             )
     if pending or not state.next:

@@ -524,6 +524,7 @@ def thread_history(thread_id: str, limit: int = 50) -> list[checkpoints.Checkpoi
 CONVENTIONS = {
     interrupts.AGENT_INBOX: "Agent Inbox request",
     interrupts.HITL: "tool-call review (HITL middleware)",
+    interrupts.TOOL_APPROVAL: "tool-call review (HITL middleware, per call)",
     interrupts.PLAIN: "plain interrupt",
 }
 

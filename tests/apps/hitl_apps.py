@@ -141,6 +141,22 @@ hitl_agent = create_agent(
     ],
 )
 
+# The same agent in the middleware's per_call mode: one ToolApprovalRequest interrupt per gated call.
+hitl_agent_per_call = create_agent(
+    model=scripted(_sql_script),
+    tools=[write_file, execute_sql, read_data],
+    middleware=[
+        HumanInTheLoopMiddleware(
+            interrupt_on={
+                "write_file": True,
+                "execute_sql": {"allowed_decisions": ["approve", "reject"]},
+                "read_data": False,
+            },
+            interrupt_mode="per_call",
+        ),
+    ],
+)
+
 
 # ---------------------------------------------------------------- deepagents
 
@@ -199,4 +215,7 @@ deep_agent = create_deep_agent(
 )
 
 
-ENTRIES = ",".join(f"tests.apps.hitl_apps:{name}" for name in ("inbox_email", "hitl_agent", "deep_agent"))
+ENTRIES = ",".join(
+    f"tests.apps.hitl_apps:{name}"
+    for name in ("inbox_email", "hitl_agent", "hitl_agent_per_call", "deep_agent")
+)

@@ -7,6 +7,8 @@ back and decided differently; what the graph did is read back through
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.apps.conftest import Console
@@ -138,6 +140,76 @@ def test_create_agent_hitl_middleware_decisions(console: Console):
     )
     assert messages(shown)[-1][1].startswith("execute_sql: error | write_file: Note: a human reviewer")
     assert "rows affected" not in " ".join(text for _, text in messages(shown))
+
+
+def test_create_agent_hitl_middleware_per_call_interrupts(console: Console):
+    """The same agent with ``interrupt_mode="per_call"``: one ToolApprovalRequest per gated call.
+
+    Each call is its own interrupt, with the decisions its ``response_schema``
+    allows, answered with a single decision keyed by the interrupt's id.
+    """
+    run = console.launch("hitl_agent_per_call", lc_input("Delete old records from the database"))
+    assert run["status"] == "interrupted"
+
+    def pending_by_tool(shown: dict) -> dict[str, dict]:
+        return {p["payload"]["name"]: p for p in shown["pending_interrupts"]}
+
+    # pause: two interrupts in the tools node, each allowing what its tool's config allows
+    shown = console.show(run["id"])
+    pending = pending_by_tool(shown)
+    assert set(pending) == {"write_file", "execute_sql"}
+    assert {p["node"] for p in pending.values()} == {"tools"}
+    assert {p["convention"] for p in pending.values()} == {"tool_approval"}
+    assert pending["write_file"]["actions"] == ["approve", "reject", "edit", "respond"]
+    assert pending["execute_sql"]["actions"] == ["approve", "reject"]
+    assert pending["execute_sql"]["payload"]["allowed_decisions"] == ["approve", "reject"]
+    assert "name one" in _decide_fails(console, run["id"], "--action", "approve")
+    review = shown["state"]["checkpoint_id"]
+    # decide each: edit the backup (the other call still waits), then reject the delete
+    sql, write = pending["execute_sql"]["interrupt_id"], pending["write_file"]["interrupt_id"]
+    edited = json.dumps({"path": "keep.csv", "content": "1"})
+    decided = console(
+        "decide", run["id"], "--action", "edit", "--payload", edited, "--interrupt", write, "--wait"
+    )
+    assert decided["status"] == "interrupted"
+    decided = console(
+        "decide",
+        run["id"],
+        "--action",
+        "reject",
+        "--comment",
+        "keep the records",
+        "--interrupt",
+        sql,
+        "--wait",
+    )
+    assert decided["status"] == "succeeded"
+    shown = console.show(run["id"])
+    results = _tool_results(shown)
+    assert results["write_file"][1].endswith("wrote 1 characters to keep.csv")
+    assert "Executed instead: write_file" in results["write_file"][1]
+    assert results["execute_sql"] == (
+        "error",
+        "User rejected the tool call for `execute_sql` with reason: keep the records",
+    )
+    # rollback to the review: both calls are asked again
+    assert console.rollback(run["id"], review)["status"] == "interrupted"
+    shown = console.show(run["id"])
+    pending = pending_by_tool(shown)
+    assert set(pending) == {"write_file", "execute_sql"}
+    assert set(_tool_results(shown)) == {"read_data"}
+    # decide differently: approve both as proposed
+    for name in ("write_file", "execute_sql"):
+        last = console(
+            "decide", run["id"], "--action", "approve", "--interrupt", pending[name]["interrupt_id"], "--wait"
+        )
+    assert last["status"] == "succeeded"
+    results = _tool_results(console.show(run["id"]))
+    assert results["write_file"] == ("success", "wrote 18 characters to backup.csv")
+    assert results["execute_sql"] == (
+        "success",
+        "3 rows affected by: DELETE FROM records WHERE created < 2021",
+    )
 
 
 def test_deep_agent_interrupt_on_a_tool_after_a_sub_agent(console: Console):

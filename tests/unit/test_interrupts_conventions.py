@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.errors import BadInput
+from core.interrupt_conventions import decisions_in_schema
 from core.interrupts import (
     allowed_actions,
     canonical_action,
@@ -14,6 +15,7 @@ from core.interrupts import (
     interrupt_payload,
     response_for,
     resume_value,
+    with_allowed_decisions,
 )
 
 INBOX = {
@@ -102,6 +104,53 @@ def test_hitl_middleware_decisions():
     assert resume_value(single, "edit", {"path": "z"}) == {
         "decisions": [{"type": "edit", "edited_action": {"name": "write_file", "args": {"path": "z"}}}]
     }
+
+
+# A per-call ToolApprovalRequest and the response_schema LangGraph surfaces with it (JSON schema,
+# trimmed): a discriminated union of the decisions the tool allows, or one decision's schema.
+APPROVAL = {
+    "type": "tool_approval",
+    "tool_call_id": "call_sql_1",
+    "name": "execute_sql",
+    "args": {"query": "DELETE FROM records"},
+    "description": "Tool execution requires approval",
+}
+UNION_SCHEMA = {
+    "$defs": {"ApproveDecision": {}, "RejectDecision": {}},
+    "discriminator": {
+        "mapping": {"approve": "#/$defs/ApproveDecision", "reject": "#/$defs/RejectDecision"},
+        "propertyName": "type",
+    },
+    "oneOf": [{"$ref": "#/$defs/ApproveDecision"}, {"$ref": "#/$defs/RejectDecision"}],
+}
+SINGLE_SCHEMA = {"properties": {"type": {"const": "approve", "type": "string"}}, "required": ["type"]}
+
+
+def test_per_call_tool_approvals():
+    assert convention_of(APPROVAL) == "tool_approval"
+    assert convention_of({**APPROVAL, "args": "x"}) == "plain"
+    assert decisions_in_schema(UNION_SCHEMA) == ["approve", "reject"]
+    assert decisions_in_schema(SINGLE_SCHEMA) == ["approve"]
+    assert decisions_in_schema(None) is None and decisions_in_schema({"type": "object"}) is None
+    stored = with_allowed_decisions(APPROVAL, UNION_SCHEMA)
+    assert stored == {**APPROVAL, "allowed_decisions": ["approve", "reject"]}
+    assert with_allowed_decisions("Proceed?", UNION_SCHEMA) == "Proceed?"  # only tool approvals
+    assert allowed_actions(stored) == ["approve", "reject"]
+    assert allowed_actions(APPROVAL) == ["approve", "reject", "edit", "respond"]  # no schema: all four
+    assert allowed_actions(with_allowed_decisions(APPROVAL, SINGLE_SCHEMA)) == ["approve"]
+    # one decision, not a HITLResponse
+    assert resume_value(stored, "approve") == {"type": "approve"}
+    assert resume_value(stored, "reject", comment="keep them") == {"type": "reject", "message": "keep them"}
+    with pytest.raises(BadInput, match="allows approve, reject; not edit"):
+        resume_value(stored, "edit", {"query": "SELECT 1"})
+    assert resume_value(APPROVAL, "edit", {"query": "SELECT 1"}) == {
+        "type": "edit",
+        "edited_action": {"name": "execute_sql", "args": {"query": "SELECT 1"}},
+    }
+    with pytest.raises(BadInput, match="keeps the tool"):
+        resume_value(APPROVAL, "edit", {"name": "drop_table", "args": {}})
+    assert resume_value(APPROVAL, "respond", "done by hand") == {"type": "respond", "message": "done by hand"}
+    assert describe(stored)["title"] == "execute_sql" and describe(stored)["args"] == APPROVAL["args"]
 
 
 def test_plain_interrupts():
