@@ -398,12 +398,14 @@ def cmd_detach(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     import asyncio
 
-    from core.worker import run_worker_async
+    from core.worker import exit_past_node_threads, run_worker_async
 
     if args.concurrency < 1:
         raise BadInput("--concurrency must be at least 1")
     print(f"worker started (concurrency {args.concurrency})", file=sys.stderr)
-    asyncio.run(run_worker_async(args.concurrency))
+    asyncio.run(run_worker_async(args.concurrency))  # until SIGTERM / Ctrl-C: a graceful stop
+    print("worker stopped", file=sys.stderr)
+    exit_past_node_threads()
     return 0
 
 

@@ -50,6 +50,8 @@ class Settings:
         pool_max: connections per process.
         heartbeat_seconds: how often a worker proves it is alive.
         stalled_after_seconds: a worker silent this long is dead; its runs are resumed.
+        stop_grace_seconds: on SIGTERM / Ctrl-C, how long running steps may go on before the
+            worker hands them back (another worker continues them from their checkpoint).
         actor: the identity the CLI acts as (audit log "who").
         read_only: refuse every mutation (a safe mode for viewers' consoles).
         default_role: role name of identities nobody granted one (None: by kind of identity).
@@ -69,6 +71,7 @@ class Settings:
     pool_max: int = 8
     heartbeat_seconds: float = 5.0
     stalled_after_seconds: float = 20.0
+    stop_grace_seconds: float = 3.0
     actor: str = "cli:unknown"
     read_only: bool = False
     default_role: str | None = None
@@ -185,6 +188,7 @@ def load_settings(env: Mapping[str, str] | None = None, secrets: Mapping | None 
         pool_max=_count(env, "LGOPS_POOL_MAX", 8),
         heartbeat_seconds=_number(env, "LGOPS_HEARTBEAT_SECONDS", 5.0, minimum=0.1),
         stalled_after_seconds=_number(env, "LGOPS_STALLED_AFTER_SECONDS", 20.0, minimum=0.1),
+        stop_grace_seconds=_number(env, "LGOPS_STOP_GRACE_SECONDS", 3.0),
         actor=_text(env, "LGOPS_ACTOR") or f"cli:{getpass.getuser()}",
         read_only=_flag(env, "LGOPS_READ_ONLY") or bool(secrets.get("read_only", False)),
         default_role=_default_role(env),

@@ -24,6 +24,10 @@ any other failure, in a node or in recording where the step stopped, fails the
 run at once with its one-line error on the run and the traceback in an
 ``error`` event.
 
+A step cancelled because its worker is stopping (SIGTERM, Ctrl-C) records a
+``handed_back`` event and lets the cancellation through: the worker queues
+its job again and another worker continues the run from its checkpoint.
+
 Each step holds the lease its claim got (:mod:`core.lease`); its events,
 status changes, interrupts and checkpoints are written only while it still
 holds it. A step whose run was taken over (its worker was paused past
@@ -294,6 +298,14 @@ async def drive_run(
         await _close_quietly(writer)
         log.warning("%s; this worker stops its step (the run goes on elsewhere)", lost)
         return None
+    except asyncio.CancelledError:  # its worker is stopping: the job is queued again (core.worker)
+        await _close_quietly(writer)
+        with contextlib.suppress(Exception):  # taken over already, or the database away: nothing to say
+            await asyncio.to_thread(
+                runs.record_events, run_id, [{"kind": "handed_back", "data": {"worker": worker}}], lease
+            )
+        log.warning("run %s handed back: its worker is stopping (another one continues it)", run_id)
+        raise
 
 
 async def _raise_unless_taken_over(run_id: str, lease: Lease) -> None:

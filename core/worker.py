@@ -13,6 +13,13 @@ replaces each by a new job (a new id, :func:`core.queue.reissue`), which
 continues the run from its last checkpoint; a silent worker that was only
 paused finds its run taken over when it wakes (:mod:`core.lease`). A run left with no job at all is given one again
 (:func:`core.runs.requeue_orphans`).
+
+A stop (SIGTERM, Ctrl-C, or the app that embeds the worker exiting) is
+procrastinate's graceful shutdown: no new job is taken, running steps get
+``LGOPS_STOP_GRACE_SECONDS`` to end, the rest are aborted and their jobs
+retried at once (:class:`RunRetryStrategy`), so another worker continues each
+run from its checkpoint without waiting for stalled-after; the run is never
+marked failed for it.
 """
 
 from __future__ import annotations
@@ -32,6 +39,10 @@ import procrastinate
 import psycopg
 import psycopg_pool
 from procrastinate import PsycopgConnector
+from procrastinate.exceptions import JobAborted
+from procrastinate.job_context import AbortReason
+from procrastinate.jobs import Job
+from procrastinate.retry import RetryDecision
 from psycopg_pool import AsyncConnectionPool
 
 from core.config import load_settings
@@ -50,6 +61,24 @@ PRUNE_TICK_SECONDS = 60.0
 # shared by every step of this worker, and so do the run-service calls: room
 # for a few parallel branches per step, as each sync stream had before.
 EXECUTOR_THREADS_PER_STEP = 8
+STEP_THREAD_PREFIX = "lgops-step"
+NODE_THREADS_JOIN_SECONDS = 1.0
+
+
+class RunRetryStrategy(procrastinate.RetryStrategy):
+    """Retry a lost database with growing waits; hand a job back at once when its worker stops.
+
+    procrastinate aborts the jobs still running when a worker's stop grace
+    ends (``AbortReason.SHUTDOWN``: their asyncio task is cancelled) and asks
+    the task's retry strategy about them; for those the answer is "again, now,
+    whatever the attempts so far", so another worker continues the run from its
+    checkpoint. Any other failure is recorded on the run by drive_run.
+    """
+
+    def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision | None:
+        if isinstance(exception, asyncio.CancelledError):
+            return RetryDecision()
+        return super().get_retry_decision(exception=exception, job=job)
 
 
 def build_worker_app(resources: StepResources) -> procrastinate.App:
@@ -63,15 +92,20 @@ def build_worker_app(resources: StepResources) -> procrastinate.App:
         # Only a lost database reaches the queue (any other failure is recorded
         # on the run by drive_run); retry it with growing waits (2, 4, 8 ... s,
         # about an hour in all). A run whose job still gives up is re-enqueued
-        # by the orphan reconciler below.
-        retry=procrastinate.RetryStrategy(
+        # by the orphan reconciler below. A worker's stop hands its jobs back.
+        retry=RunRetryStrategy(
             max_attempts=12,
             exponential_wait=2,
             retry_exceptions=[psycopg.OperationalError, psycopg_pool.PoolTimeout],
         ),
     )
     async def execute_run(context: procrastinate.JobContext, run_id: str, command: dict) -> None:
-        await drive_run(resources, run_id, command, worker=context.worker_name or "worker")
+        try:
+            await drive_run(resources, run_id, command, worker=context.worker_name or "worker")
+        except asyncio.CancelledError:
+            if context.abort_reason() != AbortReason.SHUTDOWN:
+                raise JobAborted(f"job of run {run_id} aborted") from None  # an abort asked for: not retried
+            raise  # the worker is stopping: RunRetryStrategy queues the job again at once
 
     return app
 
@@ -155,29 +189,37 @@ async def run_worker_async(
     stop_pruning = threading.Event()
     loop = asyncio.get_running_loop()
     executor = ThreadPoolExecutor(
-        EXECUTOR_THREADS_PER_STEP * concurrency + 4, thread_name_prefix="lgops-step"
+        EXECUTOR_THREADS_PER_STEP * concurrency + 4, thread_name_prefix=STEP_THREAD_PREFIX
     )
     loop.set_default_executor(executor)
-    async with (
-        AsyncConnectionPool(url, min_size=1, max_size=concurrency + 3, open=False) as queue_pool,
-        step_resources(2 * concurrency + 2) as resources,
-    ):
-        app = build_worker_app(resources)
-        async with app.open_async(queue_pool):
-            background = [
-                asyncio.create_task(
-                    _recover_stalled(app, settings.heartbeat_seconds, settings.stalled_after_seconds)
-                ),
-                asyncio.create_task(_prune_periodically(stop_pruning)),
-            ]
-            handlers = _stop_on_signals(stop_event) if install_signal_handlers else contextlib.nullcontext()
-            try:
-                with handlers:
-                    await _supervise(app, stop_event, concurrency=concurrency, name=name)
-            finally:
-                stop_pruning.set()
-                for task in background:
-                    task.cancel()
+    try:
+        async with (
+            AsyncConnectionPool(url, min_size=1, max_size=concurrency + 3, open=False) as queue_pool,
+            step_resources(2 * concurrency + 2) as resources,
+        ):
+            app = build_worker_app(resources)
+            async with app.open_async(queue_pool):
+                background = [
+                    asyncio.create_task(
+                        _recover_stalled(app, settings.heartbeat_seconds, settings.stalled_after_seconds)
+                    ),
+                    asyncio.create_task(_prune_periodically(stop_pruning)),
+                ]
+                handlers = (
+                    _stop_on_signals(stop_event) if install_signal_handlers else contextlib.nullcontext()
+                )
+                try:
+                    with handlers:
+                        await _supervise(app, stop_event, concurrency=concurrency, name=name)
+                finally:
+                    stop_pruning.set()
+                    for task in background:
+                        task.cancel()
+    finally:
+        # A sync node of a handed-back step may still be inside its thread (Python cannot
+        # interrupt one): closing the loop must not wait for it (see exit_past_node_threads).
+        executor.shutdown(wait=False, cancel_futures=True)
+        loop.set_default_executor(ThreadPoolExecutor(1, thread_name_prefix="lgops-closing"))
 
 
 async def _supervise(
@@ -199,10 +241,12 @@ async def _supervise(
                     fetch_job_polling_interval=1.0,
                     abort_job_polling_interval=1.0,
                     delete_jobs="successful",
+                    # On a stop: steps running after this long are handed back (RunRetryStrategy).
+                    shutdown_graceful_timeout=settings.stop_grace_seconds,
                 )
             )
             await asyncio.wait([worker, stop_requested], return_when=asyncio.FIRST_COMPLETED)
-            if not worker.done():  # stop asked: procrastinate finishes running jobs first
+            if not worker.done():  # stop asked: procrastinate's graceful shutdown (stop grace)
                 worker.cancel()
                 await asyncio.gather(worker, return_exceptions=True)
                 return
@@ -229,12 +273,70 @@ async def _prune_periodically(stop: threading.Event) -> None:
         await asyncio.sleep(PRUNE_TICK_SECONDS)
 
 
-def start_worker_thread(concurrency: int = 1) -> threading.Thread:
+def exit_past_node_threads() -> None:
+    """End the process now if a stopped worker's sync nodes are still inside their threads.
+
+    Python cannot interrupt a thread, and at exit it waits for every thread of
+    an executor, so a node blocked for minutes would hold the stop that long.
+    Their steps were handed back already (another worker runs those nodes
+    again from the checkpoint, and the old step's writes are fenced,
+    core/lease.py): nothing is lost by not waiting. Called last by the worker
+    command and by the app's shutdown.
+    """
+    deadline = time.monotonic() + NODE_THREADS_JOIN_SECONDS
+    left = []
+    for thread in threading.enumerate():
+        if thread.name.startswith(STEP_THREAD_PREFIX):  # idle ones end at once after shutdown()
+            thread.join(max(0.0, deadline - time.monotonic()))
+            if thread.is_alive():
+                left.append(thread)
+    if left:
+        log.warning(
+            "%d node(s) of handed-back steps still running in threads; exiting without them", len(left)
+        )
+        logging.shutdown()
+        os._exit(0)
+
+
+class WorkerThread:
+    """A worker in a daemon thread of this process (the embedded dashboard mode), stoppable from any thread."""
+
+    def __init__(self, concurrency: int = 1, name: str = "embedded") -> None:
+        self.concurrency = concurrency
+        self.name = name
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="lgops-worker", daemon=True)
+
+    def start(self) -> WorkerThread:
+        self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        async def main() -> None:
+            self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+            self._ready.set()
+            await run_worker_async(
+                self.concurrency, install_signal_handlers=False, name=self.name, stop_event=self._stop
+            )
+
+        try:
+            asyncio.run(main())
+        finally:
+            self._ready.set()
+
+    def stop(self, timeout: float) -> bool:
+        """Ask for a graceful stop (as SIGTERM does) and wait up to ``timeout``; True once it ended."""
+        self._ready.wait(timeout)
+        loop, stop = self._loop, self._stop
+        if loop is not None and stop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop is already closed
+                loop.call_soon_threadsafe(stop.set)
+        self.thread.join(timeout)
+        return not self.thread.is_alive()
+
+
+def start_worker_thread(concurrency: int = 1) -> WorkerThread:
     """Run a worker in a daemon thread of this process (the embedded dashboard mode)."""
-
-    def target() -> None:
-        asyncio.run(run_worker_async(concurrency, install_signal_handlers=False, name="embedded"))
-
-    thread = threading.Thread(target=target, name="lgops-worker", daemon=True)
-    thread.start()
-    return thread
+    return WorkerThread(concurrency).start()

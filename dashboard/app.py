@@ -4,7 +4,8 @@ An ``st.App`` serving dashboard/console.py, so that what belongs to the app
 process happens when the process starts, not when the first browser opens:
 serving beyond loopback without sign-in is refused with one line before
 anything listens, and in embedded mode the worker starts (queued runs execute
-with no page open).
+with no page open); at exit (SIGTERM, Ctrl-C) the worker stops gracefully
+before the embedded PostgreSQL is released.
 """
 
 from __future__ import annotations
@@ -36,12 +37,14 @@ if _exposed:
 
 @asynccontextmanager
 async def lifespan(_app: st.App) -> AsyncIterator[None]:
-    """Start the embedded worker with the process; release the embedded server at exit."""
+    """Start the embedded worker with the process; at exit stop it gracefully, then release the server."""
     await asyncio.to_thread(process.start_embedded_worker)
     try:
         yield
     finally:
+        await asyncio.to_thread(process.stop_embedded_worker)
         await asyncio.to_thread(process.release_embedded_database)
+        process.exit_past_stuck_nodes()
 
 
 app = st.App(Path(__file__).with_name("console.py"), lifespan=lifespan)
