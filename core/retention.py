@@ -37,6 +37,22 @@ them; a run rolled back and finished again becomes a candidate again.
 Attached runs (threads an application wrote itself, ``thread_id`` other than
 the run id) are never pruned: that application may still read or continue
 them.
+
+Against LangGraph's own ``PostgresSaver.prune(strategy="keep_latest")``
+(tests/integration/test_retention_contract.py runs both on copies of the same
+threads): where nothing but the head is worth keeping, both leave the same
+checkpoints, parents, writes and blobs. They differ on purpose where
+keep_latest does not apply: a referenced checkpoint stays here and is
+re-linked to its nearest kept ancestor; a head older than checkpoint v4 keeps
+its parent here even without pending sends; writes and blobs no kept
+checkpoint uses go here even when no checkpoint of theirs was ever saved
+(keep_latest only removes what the deleted checkpoints used); a
+``checkpointer=True`` subgraph's namespace keeps its latest checkpoint only
+under a kept root checkpoint. LangGraph's prune is not called even when the
+results would match, because it commits each thread in its own
+REPEATABLE READ transaction, while a batch here must delete, mark the runs
+and write the audit row in the one transaction that locks the run rows
+(nothing removed without its record, an operator action waits for it).
 """
 
 from __future__ import annotations
@@ -324,8 +340,28 @@ def _head_values(conn: Connection, thread_id: str) -> Any:
     return tup.checkpoint.get("channel_values") if tup else None
 
 
+_WRITES_SQL = (
+    "SELECT checkpoint_ns, checkpoint_id, count(*) AS n, sum(octet_length(blob)) AS bytes"
+    " FROM checkpoint_writes WHERE thread_id = %s GROUP BY 1, 2"
+)
+
+_KEPT_VERSIONS_SQL = (
+    "SELECT checkpoint_ns, checkpoint -> 'channel_versions' AS versions FROM checkpoints"
+    " WHERE thread_id = %s AND (checkpoint_ns, checkpoint_id) IN"
+    " (SELECT * FROM unnest(%s::text[], %s::text[]))"
+)
+
+_BLOBS_SQL = (
+    "SELECT checkpoint_ns, channel, version, coalesce(octet_length(blob), 0) AS bytes"
+    " FROM checkpoint_blobs WHERE thread_id = %s"
+)
+
+
 def plan_thread(conn: Connection, run_id: str, thread_id: str | None = None) -> ThreadPlan | str:
-    """What pruning this run's thread removes; a string is the reason to skip it."""
+    """What pruning this run's thread removes; a string is the reason to skip it.
+
+    Reads the thread's rows; :func:`keep_set` and :func:`plan_from_rows` decide.
+    """
     thread_id = thread_id or run_id
     if conn.execute(_DELTA_SQL, {"t": thread_id}).fetchone():
         return "thread uses a DeltaChannel (its values need the older checkpoints)"
@@ -338,8 +374,43 @@ def plan_thread(conn: Connection, run_id: str, thread_id: str | None = None) -> 
         head = _head_values(conn, thread_id)
     except UnreadableCheckpoint as exc:  # a tampered or corrupt head: keep everything, say why
         return str(exc)
-    referenced |= checkpoint_ids_in(head, known)
-    kept = keep_set(rows, referenced)
+    kept = keep_set(rows, referenced | checkpoint_ids_in(head, known))
+    kept_versions = (
+        conn.execute(_KEPT_VERSIONS_SQL, (thread_id, [k[0] for k in kept], [k[1] for k in kept])).fetchall()
+        if kept
+        else []
+    )
+    return plan_from_rows(
+        run_id,
+        thread_id,
+        rows,
+        kept,
+        writes=conn.execute(_WRITES_SQL, (thread_id,)).fetchall(),
+        blobs=conn.execute(_BLOBS_SQL, (thread_id,)).fetchall(),
+        kept_versions=kept_versions,
+    )
+
+
+def plan_from_rows(
+    run_id: str,
+    thread_id: str,
+    rows: list[Mapping[str, Any]],
+    kept: set[tuple[str, str]],
+    *,
+    writes: Iterable[Mapping[str, Any]],
+    blobs: Iterable[Mapping[str, Any]],
+    kept_versions: Iterable[Mapping[str, Any]],
+) -> ThreadPlan:
+    """The plan for one thread from its rows and the checkpoints that stay (pure).
+
+    Args:
+        rows: the thread's checkpoints (``_CHECKPOINTS_SQL``).
+        kept: (ns, id) of the checkpoints that stay (:func:`keep_set`).
+        writes: pending writes counted per checkpoint (``_WRITES_SQL``).
+        blobs: the thread's blobs (``_BLOBS_SQL``).
+        kept_versions: ``channel_versions`` of each kept checkpoint; the blobs
+            they name stay, every other blob goes.
+    """
     doomed = [
         (r["checkpoint_ns"], r["checkpoint_id"])
         for r in rows
@@ -351,34 +422,20 @@ def plan_thread(conn: Connection, run_id: str, thread_id: str | None = None) -> 
         kept_by_ns.setdefault(ns, []).append(cid)
     # Writes of any checkpoint that is not kept go, orphans included (a run
     # saves writes in the background, so some never got their checkpoint).
-    writes = 0
+    n_writes = 0
     doomed_write_ns: set[str] = set()
-    for w in conn.execute(
-        "SELECT checkpoint_ns, checkpoint_id, count(*) AS n, sum(octet_length(blob)) AS bytes"
-        " FROM checkpoint_writes WHERE thread_id = %s GROUP BY 1, 2",
-        (thread_id,),
-    ):
+    for w in writes:
         if (w["checkpoint_ns"], w["checkpoint_id"]) not in kept:
-            writes += w["n"]
+            n_writes += w["n"]
             size += w["bytes"] or 0
             doomed_write_ns.add(w["checkpoint_ns"])
-    delete_writes_of = {ns: kept_by_ns.get(ns, []) for ns in doomed_write_ns}
-    referenced_blobs: set[tuple[str, str, str]] = set()
-    if kept:
-        for r in conn.execute(
-            "SELECT checkpoint_ns, checkpoint -> 'channel_versions' AS versions FROM checkpoints"
-            " WHERE thread_id = %s AND (checkpoint_ns, checkpoint_id) IN"
-            " (SELECT * FROM unnest(%s::text[], %s::text[]))",
-            (thread_id, [k[0] for k in kept], [k[1] for k in kept]),
-        ):
-            for channel, version in (r["versions"] or {}).items():
-                referenced_blobs.add((r["checkpoint_ns"], channel, str(version)))
+    referenced_blobs = {
+        (r["checkpoint_ns"], channel, str(version))
+        for r in kept_versions
+        for channel, version in (r["versions"] or {}).items()
+    }
     delete_blobs = []
-    for b in conn.execute(
-        "SELECT checkpoint_ns, channel, version, coalesce(octet_length(blob), 0) AS bytes"
-        " FROM checkpoint_blobs WHERE thread_id = %s",
-        (thread_id,),
-    ):
+    for b in blobs:
         key = (b["checkpoint_ns"], b["channel"], b["version"])
         if key not in referenced_blobs:
             delete_blobs.append(key)
@@ -389,8 +446,8 @@ def plan_thread(conn: Connection, run_id: str, thread_id: str | None = None) -> 
         kept=kept,
         delete_checkpoints=doomed,
         relink=relinks(rows, kept),
-        writes=writes,
-        delete_writes_of=delete_writes_of,
+        writes=n_writes,
+        delete_writes_of={ns: kept_by_ns.get(ns, []) for ns in doomed_write_ns},
         delete_blobs=delete_blobs,
         bytes=size,
     )

@@ -103,3 +103,37 @@ def test_retention_rule_only_raises_the_launch_flag() -> None:
     assert spec.retained_as({"business_priority": "critical"}, at_least="LOW") is Priority.CRITICAL
     assert spec.retained_as({"business_priority": "standard"}, at_least="LOW") is Priority.LOW
     assert spec.retained_as({"business_priority": "high"}, at_least="CRITICAL") is Priority.CRITICAL
+
+
+def test_plan_from_rows_deletes_unkept_checkpoints_writes_and_unused_blobs() -> None:
+    rows = [
+        {**_row("1", None), "bytes": 10},
+        {**_row("2", "1"), "bytes": 20},
+        {**_row("3", "2"), "bytes": 30},
+    ]
+    kept = {("", "3")}
+    writes = [
+        {"checkpoint_ns": "", "checkpoint_id": "2", "n": 2, "bytes": 5},
+        {"checkpoint_ns": "", "checkpoint_id": "3", "n": 1, "bytes": 7},
+        {"checkpoint_ns": "", "checkpoint_id": "9", "n": 1, "bytes": 1},  # orphan: no checkpoint saved
+    ]
+    blobs = [
+        {"checkpoint_ns": "", "channel": "x", "version": "1", "bytes": 100},
+        {"checkpoint_ns": "", "channel": "x", "version": "3", "bytes": 300},
+    ]
+    plan = retention.plan_from_rows(
+        "r",
+        "t",
+        rows,
+        kept,
+        writes=writes,
+        blobs=blobs,
+        kept_versions=[{"checkpoint_ns": "", "versions": {"x": "3", "y": 2}}],
+    )
+    assert sorted(plan.delete_checkpoints) == [("", "1"), ("", "2")]
+    assert plan.relink == [("", "3", None)]
+    assert plan.writes == 3 and plan.delete_writes_of == {"": ["3"]}
+    assert plan.delete_blobs == [("", "x", "1")]
+    assert plan.bytes == 10 + 20 + 5 + 1 + 100
+    nothing_left = retention.plan_from_rows("r", "t", rows, kept, writes=[], blobs=[], kept_versions=[])
+    assert nothing_left.writes == 0 and nothing_left.delete_writes_of == {}
