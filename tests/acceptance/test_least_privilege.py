@@ -11,7 +11,11 @@ with the README's two roles and ``LGOPS_OWNER_URL``.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +24,7 @@ import pytest
 
 from core import db, db_roles
 from tests.conftest import ROOT, WorkerProcess, _with_dbname, run_cli
+from tests.faults.test_first_start import START_TIMEOUT, _schema_record, _stop
 
 ERASE_AUDIT = [
     "TRUNCATE audit_log",
@@ -137,6 +142,63 @@ def test_an_install_made_as_the_superuser_is_handed_to_the_owner(embedded_env, t
     assert [o for (o,) in owners] == [db_roles.OWNER_ROLE]
     with psycopg.connect(db_roles.with_user(admin, db_roles.APP_ROLE), autocommit=True) as conn:
         assert _try_to_erase(conn) == {}
+
+
+def test_concurrent_first_start_creates_the_roles_and_the_schema_once(embedded_env, tmp_path):
+    """A worker and two CLI commands started together on a server with no roles and no schema yet.
+
+    Roles, grants and migrations share the one polled migration lock: two
+    two processes creating or granting roles at once fail (a duplicate role, or "tuple
+    concurrently updated").
+    """
+    db.database_url()  # the server only (one initdb), nothing set up in it
+    admin = _admin_url(tmp_path / "pg")
+    db.close_pool()
+    start = [("worker", "--concurrency", "1"), ("workflows",), ("runs",)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "core", *args],
+            cwd=ROOT,
+            env=embedded_env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for args in start
+    ]
+    worker, clis = procs[0], procs[1:]
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while any(p.poll() is None for p in clis) or not _worker_registered(admin):
+            assert worker.poll() is None, f"worker exited: {_stop(worker)[-2000:]}"
+            assert time.monotonic() < deadline, "start-up hung"
+            time.sleep(0.2)
+        assert [p.returncode for p in clis] == [0, 0], [_stop(p)[-500:] for p in clis]
+    finally:
+        for proc in procs:
+            _stop(proc)
+    record = _schema_record(admin)
+    assert record["lgops"] == Counter(version for version, _, _ in db.migration_files())
+    assert record["invalid_indexes"] == [] and record["newest_idx"] is not None
+    with psycopg.connect(admin) as conn:
+        roles = conn.execute(
+            "SELECT rolname FROM pg_roles WHERE rolname LIKE 'lgops_%' ORDER BY 1"
+        ).fetchall()
+        owners = conn.execute(
+            "SELECT DISTINCT pg_get_userbyid(c.relowner) FROM pg_class c"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname IN ('public', 'lgops_demo')"
+        ).fetchall()
+    assert [r for (r,) in roles] == [db_roles.APP_ROLE, db_roles.OWNER_ROLE]
+    assert [o for (o,) in owners] == [db_roles.OWNER_ROLE]
+    with psycopg.connect(db_roles.with_user(admin, db_roles.APP_ROLE), autocommit=True) as conn:
+        assert _try_to_erase(conn) == {}
+
+
+def _worker_registered(url: str) -> bool:
+    with psycopg.connect(url, autocommit=True) as conn:
+        if conn.execute("SELECT to_regclass('procrastinate_workers')").fetchone()[0] is None:
+            return False
+        return conn.execute("SELECT count(*) FROM procrastinate_workers").fetchone()[0] > 0
 
 
 @pytest.fixture
