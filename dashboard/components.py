@@ -72,11 +72,16 @@ NODE_LABEL = {
 MAX_BRANCH_CHIPS = 8
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
+# GitHub-flavoured markdown links bare URLs and e-mail addresses found in the text once escapes
+# are resolved, so escaping alone leaves them links: an invisible word joiner goes where those
+# patterns need "://", "www." and "@" unbroken.
+_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\\\.)|(?<=@)", re.IGNORECASE)
+WORD_JOINER = "\u2060"
 
 
 def md_escape(text: Any) -> str:
-    """Escape a user-supplied value for st.markdown (no formatting, no links, no HTML)."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text))
+    """A user-supplied value for anything Streamlit renders as markdown: no formatting, links or HTML."""
+    return _AUTOLINK.sub(WORD_JOINER, _MD_SPECIAL.sub(r"\\\1", str(text)))
 
 
 def md_code(text: Any) -> str:
@@ -119,9 +124,14 @@ def duration_text(seconds: float | None) -> str:
 
 
 def render_error(exc: BaseException, prefix: str = "") -> None:
-    """One line for an operator, never a traceback."""
+    """One line for an operator, never a traceback (plain text: errors quote user input)."""
     text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    st.error(f"{prefix}{text}", icon=":material/error:")
+    st.error(f"{prefix}{md_escape(text)}", icon=":material/error:")
+
+
+def render_flash(kind: str, text: str) -> None:
+    """The one-shot outcome of an action ("ok" or an error), as plain text: it quotes user input."""
+    (st.success if kind == "ok" else st.error)(md_escape(text))
 
 
 def render_json(label: str, value: Any, *, expanded: bool = False) -> None:
@@ -238,8 +248,10 @@ def decision_payload(action: str, edit_text: str | None, respond_text: str | Non
 def render_interrupt_request(summary: Mapping[str, Any], *, key: str) -> None:
     """What the interrupt asks: its convention, description and proposed call(s)."""
     st.caption(
-        f"{summary.get('convention_label') or summary.get('convention')} · allows "
-        + (", ".join(summary.get("actions") or []) or "no action")
+        md_escape(
+            f"{summary.get('convention_label') or summary.get('convention')} · allows "
+            + (", ".join(summary.get("actions") or []) or "no action")
+        )
     )
     if summary.get("description"):
         st.markdown(md_escape(str(summary["description"])[:600]))
@@ -262,7 +274,7 @@ def render_interrupt_request(summary: Mapping[str, Any], *, key: str) -> None:
         )
     elif summary.get("title") or summary.get("args") is not None:
         title = str(summary.get("title") or "payload")[:60]
-        render_json(f"Proposed: {title}", summary.get("args"))
+        render_json(f"Proposed: {md_escape(title)}", summary.get("args"))
 
 
 def render_decision_form(
@@ -282,7 +294,7 @@ def render_decision_form(
     actions = list(summary.get("actions") or [])
     problem_key = f"{key}_problem"
     if ss.get(problem_key):
-        st.error(ss.pop(problem_key), icon=":material/error:")
+        st.error(md_escape(ss.pop(problem_key)), icon=":material/error:")
 
     def submit(action: str) -> None:
         try:
@@ -861,7 +873,7 @@ def render_transcript(lines: Iterable[Any]) -> None:
             who = line.role + (f" · {line.name}" if line.name else "")
             if line.status == "error":
                 who += " · error"
-            st.caption(who)
+            st.caption(md_escape(who))
             if line.text:
                 st.markdown(md_escape(line.text))
             for call in line.tool_calls:

@@ -50,7 +50,7 @@ st.page_link(
 
 if ss.ckpt_flash:
     kind, text = ss.ckpt_flash
-    (st.success if kind == "ok" else st.error)(text)
+    ui.render_flash(kind, text)
     ss.ckpt_flash = None
 
 if not infos:
@@ -199,7 +199,8 @@ if ss.ckpt_confirm is None:
 else:
     with st.container(border=True):
         st.warning(
-            f"Roll run {run.id[:8]}… back to {labels.get(ss.ckpt_confirm, ss.ckpt_confirm)} and continue from there?"
+            f"Roll run {run.id[:8]}… back to {ui.md_escape(labels.get(ss.ckpt_confirm, ss.ckpt_confirm))}"
+            " and continue from there?"
             " The later checkpoints stay in the history as an abandoned line.",
             icon=":material/warning:",
         )

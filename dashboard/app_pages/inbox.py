@@ -76,7 +76,7 @@ def _render_context(node: str | None, context: dict[str, Any], key: str) -> None
         if isinstance(context.get("success_rate"), (int, float)):
             q2.metric("success rate", f"{context['success_rate']:.0%}")
         if context.get("route") is not None:
-            q3.metric("proposed route", str(context["route"]))
+            q3.metric("proposed route", ui.md_escape(context["route"]))
         if isinstance(context.get("source_attribution"), dict):
             ui.render_attribution(context["source_attribution"], key=f"{key}_attribution")
     ui.render_json("Context", context)
@@ -135,7 +135,7 @@ def _items(view: str, workflow: str | None) -> None:
     """The view's interrupts, reread every few seconds (and after each decision made here)."""
     if ss.inbox_flash:
         kind, text = ss.inbox_flash
-        (st.success if kind == "ok" else st.error)(text)
+        ui.render_flash(kind, text)
         ss.inbox_flash = None
     try:
         items = services.inbox(workflow, view=view)

@@ -37,7 +37,7 @@ spec = services.workflow(workflow_id)
 
 st.markdown(ui.md_escape(spec.description))
 if spec.interrupt_points:
-    st.caption("Pauses for an operator at: " + ", ".join(f"`{p}`" for p in spec.interrupt_points))
+    st.caption("Pauses for an operator at: " + ", ".join(ui.md_code(p) for p in spec.interrupt_points))
 with st.expander("Graph", expanded=True):
     try:
         ui.render_graph(services.graph_shape(workflow_id))

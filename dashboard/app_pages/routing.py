@@ -73,11 +73,12 @@ def _what_if(real_context: dict[str, Any], real: dict[str, Any], config: Any, ke
     changed = hypo["chosen"] != real["chosen"]
     if changed:
         st.warning(
-            f"What-if winner: **{hypo['chosen']}** (was {real['chosen']})", icon=":material/compare_arrows:"
+            f"What-if winner: **{ui.md_escape(hypo['chosen'])}** (was {ui.md_escape(real['chosen'])})",
+            icon=":material/compare_arrows:",
         )
     else:
-        st.success(f"What-if winner: **{hypo['chosen']}** (unchanged)", icon=":material/check:")
-    st.caption(hypo["reason"])
+        st.success(f"What-if winner: **{ui.md_escape(hypo['chosen'])}** (unchanged)", icon=":material/check:")
+    st.caption(ui.md_escape(hypo["reason"]))
     left, right = st.columns(2)
     with left:
         ui.render_scores(real, title="real", key=f"{key}_real")
@@ -114,16 +115,17 @@ def _engine_decision(context: dict[str, Any], explanation: dict[str, Any], confi
     c1, c2 = st.columns([1, 2])
     with c1:
         st.caption("winner")
-        st.markdown(f"#### :green[{explanation.get('chosen', '?')}]")
+        st.markdown(f"#### :green[{ui.md_escape(explanation.get('chosen', '?'))}]")
         if explanation.get("fallback_used"):
             st.warning("Nothing was viable: the engine fell back.")
-        st.caption(explanation.get("reason", ""))
+        st.caption(ui.md_escape(explanation.get("reason", "")))
         fired = explanation.get("constraints") or []
         if fired:
             st.markdown("**Constraints fired**")
             for c in fired:
                 st.markdown(
-                    f"- `{c.get('rule')}`: {c.get('decision')} × {c.get('multiplier')} — {ui.md_escape(c.get('reason'))}"
+                    f"- {ui.md_code(c.get('rule'))}: {ui.md_escape(c.get('decision'))}"
+                    f" × {ui.md_escape(c.get('multiplier'))} — {ui.md_escape(c.get('reason'))}"
                 )
         else:
             st.caption("No business constraint fired.")
@@ -188,7 +190,7 @@ config = services.routing_config(run.input)
 # Workflows that name their choice outside the explanation keep it in the event only.
 announced = [e["data"] for e in services.events(run.id) if e["kind"] == "routing_decision"]
 for i, d in enumerate(decisions):
-    label = f"#{i + 1} · {d.get('node') or '?'} · {ui.fmt_time(d.get('at'))}"
+    label = f"#{i + 1} · {ui.md_escape(d.get('node') or '?')} · {ui.fmt_time(d.get('at'))}"
     explanation = d.get("explanation")
     event = announced[i] if len(announced) == len(decisions) else {}
     chosen = (
@@ -197,7 +199,9 @@ for i, d in enumerate(decisions):
         or event.get("chosen")
         or event.get("decision")
     )
-    with st.expander(f"{label} → {services.short(chosen or '?', 60)}", expanded=i == len(decisions) - 1):
+    with st.expander(
+        f"{label} → {ui.md_escape(services.short(chosen or '?', 60))}", expanded=i == len(decisions) - 1
+    ):
         if services.is_engine_decision(d):
             _engine_decision(
                 d["context"], services.in_decision_order(explanation), config, f"routing_{d.get('id', i)}"

@@ -49,7 +49,7 @@ def _header(run: Any) -> None:
     c4.caption(f"by {ui.md_escape(services.short(run.created_by, 40))}")
     c5.caption(f"attempts {run.attempts} · {run.priority}")
     if run.error:
-        st.error(services.short(run.error, 300), icon=":material/error:")
+        st.error(ui.md_escape(services.short(run.error, 300)), icon=":material/error:")
     if _stalled(run):
         st.warning(
             "Stalled — will resume: the worker running this run stopped sending heartbeats;"
@@ -143,7 +143,7 @@ def _decisions(run: Any, pending: list[Any]) -> None:
     """One form per waiting interrupt (parallel branches are decided one by one)."""
     if ss.run_detail_flash:
         kind, text = ss.run_detail_flash
-        (st.success if kind == "ok" else st.error)(text)
+        ui.render_flash(kind, text)
         ss.run_detail_flash = None
     if not pending:
         return
@@ -284,7 +284,7 @@ def _live(run_id: str, drawn: tuple[Any, ...]) -> None:
 def _messages(chats: dict[str, list[Any]]) -> None:
     """The state's messages as a chat transcript (one per message key)."""
     for key, lines in chats.items():
-        st.subheader(f"Messages ({len(lines)})" if len(chats) == 1 else f"{key} ({len(lines)})")
+        st.subheader(f"Messages ({len(lines)})" if len(chats) == 1 else f"{ui.md_escape(key)} ({len(lines)})")
         ui.render_transcript(lines)
 
 

@@ -21,7 +21,7 @@ if services.role() != "admin":
 
 if ss.settings_flash:
     kind, text = ss.settings_flash
-    (st.success if kind == "ok" else st.error)(text)
+    ui.render_flash(kind, text)
     ss.settings_flash = None
 
 # ------------------------------------------------------------------ roles

@@ -61,7 +61,7 @@ except services.LgopsError as exc:
 
 if ss.threads_flash:
     kind, text, run_id = ss.threads_flash
-    (st.success if kind == "ok" else st.error)(text)
+    ui.render_flash(kind, text)
     if run_id:
         st.page_link(
             "app_pages/run_detail.py",
@@ -159,7 +159,7 @@ if state.run_id:
 
 m1, m2, m3 = st.columns(3)
 m1.metric("step", state.step if state.step is not None else "—", border=True)
-m2.metric("next", ", ".join(state.next) or "(end)", border=True)
+m2.metric("next", ui.md_escape(", ".join(state.next)) or "(end)", border=True)
 m3.metric("pending interrupts", len(state.pending_interrupts), border=True)
 
 labels = ["State", f"Pending interrupts ({len(state.pending_interrupts)})", f"History ({len(history)})"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -60,6 +61,11 @@ def wait_for_status(run_id: str, *statuses: RunStatus, timeout: float = 30) -> r
             return run
         time.sleep(0.2)
     raise AssertionError(f"run {run_id} stayed {runs.get_run(run_id).status}")
+
+
+def plain(value: object) -> str:
+    """What a person reads of a markdown value the page escaped (escapes and word joiners removed)."""
+    return re.sub(r"\\(.)", r"\1", str(value)).replace("\u2060", "")
 
 
 def texts(at: AppTest) -> str:

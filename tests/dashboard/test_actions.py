@@ -7,7 +7,7 @@ import json
 from core import checkpoints, runner, runs
 from core.registry import get_workflow
 from core.runs import RunStatus
-from tests.dashboard.conftest import ACTOR, texts, wait_for_status
+from tests.dashboard.conftest import ACTOR, plain, texts, wait_for_status
 
 
 def _button(at, label: str):
@@ -17,10 +17,10 @@ def _button(at, label: str):
 def test_what_if_recomputes_and_changes_the_winner(open_page) -> None:
     at = open_page("routing")
     assert not at.exception
-    assert "What-if winner: **standard_processing_path** (unchanged)" in texts(at)
+    assert "What-if winner: **standard_processing_path** (unchanged)" in plain(texts(at))
     at.slider(key="routing_free_e").set_value(0.6).run()
     assert not at.exception
-    warnings = [w.value for w in at.warning]
+    warnings = [plain(w.value) for w in at.warning]
     assert any("circuit_breaker_mode" in w and "was standard_processing_path" in w for w in warnings), (
         warnings
     )
@@ -124,14 +124,14 @@ def test_routing_inspector_shows_engine_decisions_of_a_run(open_page) -> None:
     )
     at = open_page("routing", run=run.id)
     assert not at.exception
-    page = texts(at)
+    page = plain(texts(at))
     assert explanation.chosen.value in page
     assert "critical_priority" in page  # the constraint that fired
     assert "a rule of its own" in page
     key = next(s.key for s in at.slider if s.key and s.key.endswith("_e"))
     at.slider(key=key).set_value(0.7).run()
     assert not at.exception
-    assert any(f"was {explanation.chosen.value}" in w.value for w in at.warning)
+    assert any(f"was {explanation.chosen.value}" in plain(w.value) for w in at.warning)
 
 
 def test_rollback_with_an_edited_state(open_page, worker) -> None:
@@ -151,7 +151,7 @@ def test_rollback_with_an_edited_state(open_page, worker) -> None:
     editor.set_value(json.dumps({**values, "steps": "many"})).run()
     _button(at, "Roll back here…").click().run()
     _button(at, "Confirm rollback").click().run()
-    assert [e.value for e in at.error] == [
+    assert [plain(e.value) for e in at.error] == [
         "invalid state edit: steps: Input should be a valid integer, unable to parse string as an integer"
     ]
     assert runs.audit_log(action="rollback") == [] and runs.get_run(run.id).status == RunStatus.SUCCEEDED

@@ -24,7 +24,7 @@ from core.runs import RunStatus
 from dashboard.components import md_escape
 from examples import agent_inbox
 from tests.conftest import ROOT, TEMPLATE, WorkerProcess, _with_dbname
-from tests.dashboard.conftest import ACTOR, button, open_app, texts, wait_for_status
+from tests.dashboard.conftest import ACTOR, button, open_app, plain, texts, wait_for_status
 
 EXAMPLES = (
     "examples.agent_inbox:email_review,examples.hitl_middleware:tool_review,"
@@ -235,7 +235,7 @@ def test_threads_page_refuses_a_wrong_workflow_then_attaches_and_detaches(exampl
     at.selectbox(key="threads_workflow").set_value("refund")
     button(at, "Attach").click().run()
     assert not at.exception
-    assert [e.value for e in at.error] == [
+    assert [plain(e.value) for e in at.error] == [
         f"thread '{thread_id}' does not fit workflow refund: its graph has no node review, write_draft"
     ]
     assert runs.run_for_thread(thread_id) is None

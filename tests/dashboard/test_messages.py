@@ -8,7 +8,7 @@ import pytest
 
 from core import registry, runner, runs
 from dashboard import components as ui
-from tests.dashboard.conftest import ACTOR, open_app
+from tests.dashboard.conftest import ACTOR, open_app, plain
 from tests.fixtures.chat import ENTRIES
 
 HOSTILE = "[click](https://attacker.example) **bold**"
@@ -66,7 +66,7 @@ def test_message_box_sends_the_next_turn(with_chat) -> None:
     assert not box.disabled
     box.set_value("and in nyc?").run()
     assert not at.exception
-    assert [s.value for s in at.success] == ["Message sent; the run is queued for its next turn."]
+    assert [plain(s.value) for s in at.success] == ["Message sent; the run is queued for its next turn."]
     sent = runs.get_run(run.id)
     assert sent.status == runs.RunStatus.QUEUED
     assert sent.next_input == {"messages": [{"type": "human", "content": "and in nyc?"}]}

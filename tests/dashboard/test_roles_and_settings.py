@@ -10,7 +10,7 @@ import pytest
 
 from core import auth, checkpoints, health, runner, runs
 from core.runs import RunStatus
-from tests.dashboard.conftest import ACTOR, button, texts
+from tests.dashboard.conftest import ACTOR, button, plain, texts
 
 ADMIN = "cli:admin"
 
@@ -58,7 +58,7 @@ def test_viewer_sees_disabled_actions_and_forbidden_when_it_tries(open_page) -> 
     auth.set_role(ACTOR, "viewer", actor=ADMIN)
     button(at, "Approve").click().run()
     assert not at.exception
-    errors = [e.value for e in at.error]
+    errors = [plain(e.value) for e in at.error]
     assert errors == [f"{ACTOR} is viewer; decide needs approver"], errors
     assert runs.get_run(run.id).status == RunStatus.INTERRUPTED
 
@@ -85,7 +85,7 @@ def test_admin_grants_a_role_and_it_is_audited(open_page) -> None:
     at.selectbox(key="settings_role").set_value("approver")
     button(at, "Grant role").click().run()
     assert not at.exception
-    assert any("alice@example.com is now approver" in s.value for s in at.success)
+    assert any("alice@example.com is now approver" in plain(s.value) for s in at.success)
     assert list(at.dataframe[0].value["identity"]) == ["alice@example.com"]
     assert auth.role_of("alice@example.com") == auth.Role.APPROVER
 
