@@ -409,6 +409,25 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_url(args: argparse.Namespace) -> int:
+    """The URL of the database the console uses, for an application to share it.
+
+    In embedded mode the server is started when it is not running (and left running,
+    as every command does) and the schema made ready, so the URL printed (the
+    application role's) works at once; a configured URL is only printed.
+    """
+    from core.config import load_settings
+    from core.db import database_url, get_pool
+
+    settings = load_settings()
+    if settings.embedded:
+        get_pool()  # the roles, the schema and their grants, before anyone uses the URL
+    url = database_url(settings)
+    shown = url if args.show_password else redact(url, url)
+    _emit(args, {"url": shown, "embedded": settings.embedded}, lambda: shown)
+    return 0
+
+
 def cmd_roles(args: argparse.Namespace) -> int:
     from core import auth
 
@@ -703,6 +722,11 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--csv", action="store_true", help="CSV on stdout")
     audit.set_defaults(func=cmd_audit)
     configure_threads_parser(sub)
+    db_url = sub.add_parser(
+        "db-url", help="the database URL the console uses (password shown as *** unless --show-password)"
+    )
+    db_url.add_argument("--show-password", action="store_true", help="print the password as it is")
+    db_url.set_defaults(func=cmd_db_url)
     worker = sub.add_parser("worker", help="run a worker that executes queued runs")
     worker.add_argument("--concurrency", type=_positive_int, default=1)
     worker.set_defaults(func=cmd_worker)
