@@ -79,6 +79,7 @@ class EventKind(StrEnum):
     FINISHED = "finished"
     CANCELLED = "cancelled"
     ERROR = "error"
+    HANDED_BACK = "handed_back"  # its worker stopped (SIGTERM, Ctrl-C) before the step ended
     # the run service (core.runs)
     INPUT_SENT = "input_sent"
     ATTACHED = "attached"

@@ -24,9 +24,10 @@ any other failure, in a node or in recording where the step stopped, fails the
 run at once with its one-line error on the run and the traceback in an
 ``error`` event.
 
-A step cancelled because its worker is stopping (SIGTERM, Ctrl-C) records a
-``handed_back`` event and lets the cancellation through: the worker queues
-its job again and another worker continues the run from its checkpoint.
+A step cancelled because its worker is stopping (SIGTERM, Ctrl-C) puts its
+run back to ``queued`` with a ``handed_back`` event and lets the cancellation
+through: the worker queues its job again and another worker continues the
+run from its checkpoint.
 
 Each step holds the lease its claim got (:mod:`core.lease`); its events,
 status changes, interrupts and checkpoints are written only while it still
@@ -301,9 +302,7 @@ async def drive_run(
     except asyncio.CancelledError:  # its worker is stopping: the job is queued again (core.worker)
         await _close_quietly(writer)
         with contextlib.suppress(Exception):  # taken over already, or the database away: nothing to say
-            await asyncio.to_thread(
-                runs.record_events, run_id, [{"kind": "handed_back", "data": {"worker": worker}}], lease
-            )
+            await asyncio.to_thread(runs.hand_back, run_id, worker, lease)
         log.warning("run %s handed back: its worker is stopping (another one continues it)", run_id)
         raise
 

@@ -703,6 +703,26 @@ def mark_running(run_id: str, worker: str) -> Run | None:
     return Run.from_row(row) if row else None
 
 
+def hand_back(run_id: str, worker: str, lease: Lease) -> None:
+    """A stopping worker gives its step's run up: queued again, so no page shows it running.
+
+    Its job is queued again by the worker (core.worker); the next worker's claim
+    (:func:`mark_running`) takes the run from ``queued`` and continues it from its
+    checkpoint. Refused (:class:`~core.lease.LeaseLost`) once another worker claimed it.
+    """
+    with _transaction() as conn:
+        check_lease(conn, lease, lock="update")
+        conn.execute(
+            "UPDATE runs SET status = 'queued', worker = NULL, updated_at = now()"
+            " WHERE id = %s AND status = 'running'",
+            (run_id,),
+        )
+        conn.execute(
+            "INSERT INTO run_events (run_id, kind, data) VALUES (%s, %s, %s)",
+            (run_id, EventKind.HANDED_BACK.value, Jsonb({"worker": worker})),
+        )
+
+
 def status_of(run_id: str, lease: Lease | None = None) -> RunStatus:
     """The current status (cheap; polled by the worker to notice cancellation).
 
