@@ -615,9 +615,30 @@ def _merge(into: PruneReport, batch: PruneReport) -> None:
 
 # ---------------------------------------------------------------- scheduled
 
+# Periods a cron expression repeats exactly, in seconds: the divisors of a
+# minute (cron's seconds field), of an hour, of a day, then a day and a week.
+_CRON_PERIODS: tuple[tuple[float, str], ...] = (
+    *((s, "* * * * * " + ("*" if s == 1 else f"*/{s}")) for s in (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30)),
+    *((m * 60, f"{'*' if m == 1 else f'*/{m}'} * * * *") for m in (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30)),
+    *((h * 3600, f"0 {'*' if h == 1 else f'*/{h}'} * * *") for h in (1, 2, 3, 4, 6, 8, 12)),
+    (86400, "0 0 * * *"),
+    (7 * 86400, "0 0 * * 0"),
+)
 
-_last_scheduled: float | None = None
-_schedule_lock = threading.Lock()
+
+def prune_cron(every_seconds: float) -> str:
+    """The cron schedule of the scheduled prune for ``LGOPS_PRUNE_EVERY_SECONDS``.
+
+    procrastinate schedules periodic tasks by cron, which repeats evenly only
+    on periods that divide a minute, an hour or a day: the schedule is the
+    shortest such period at least ``every_seconds`` long (3600 → on every
+    hour, 5400 → every second hour, 86400 → at midnight UTC), a week at most.
+    So a prune still runs at most once per ``every_seconds``.
+    """
+    for period, cron in _CRON_PERIODS:
+        if period >= every_seconds:
+            return cron
+    return _CRON_PERIODS[-1][1]
 
 
 def scheduled_age(env: Mapping[str, str] | None = None) -> float | None:
@@ -630,31 +651,24 @@ def _settings(env: Mapping[str, str] | None) -> Settings:
     return load_settings() if env is None else load_settings(env, secrets={})
 
 
-def maybe_prune_periodically(
-    *, force: bool = False, stop: threading.Event | None = None
-) -> PruneReport | None:
-    """Prune when it is configured and due; the worker calls this every minute or so.
+def scheduled_prune(*, stop: threading.Event | None = None) -> PruneReport | None:
+    """The scheduled prune, as the worker's periodic task runs it.
 
-    Off unless ``LGOPS_PRUNE_OLDER_THAN_DAYS`` is set. At most once per
-    ``LGOPS_PRUNE_EVERY_SECONDS`` (default an hour) per process, and one
-    process at a time across all workers (an advisory lock; the others skip).
-    The worker acts on the operator's configuration, not as a signed-in
-    identity, so no role is checked; read-only mode turns it off. Setting
-    ``stop`` (worker shutdown) ends it after the batch in progress.
+    Off unless ``LGOPS_PRUNE_OLDER_THAN_DAYS`` is set; read-only mode turns
+    it off. When it runs is procrastinate's periodic task's business
+    (:func:`prune_cron`; one job per period across all workers). The advisory
+    lock keeps a prune still going from the last period from overlapping the
+    next; it is a session lock, so a killed worker's lock goes with its
+    connection. The worker acts on the operator's configuration, not as a
+    signed-in identity, so no role is checked. Setting ``stop`` (worker
+    shutdown) ends it after the batch in progress.
     Returns the report, or None when nothing ran.
     """
-    global _last_scheduled
     from core.auth import read_only
 
     age = scheduled_age()
     if age is None or read_only():
         return None
-    every = load_settings().prune_every_seconds
-    with _schedule_lock:
-        now = time.monotonic()
-        if not force and _last_scheduled is not None and now - _last_scheduled < every:
-            return None
-        _last_scheduled = now
     with get_pool().connection() as conn:
         got = conn.execute("SELECT pg_try_advisory_lock(%s) AS ok", (_PRUNE_LOCK_KEY,)).fetchone()["ok"]
         if not got:

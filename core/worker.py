@@ -45,18 +45,21 @@ from procrastinate.jobs import Job
 from procrastinate.retry import RetryDecision
 from psycopg_pool import AsyncConnectionPool
 
+from core import retention
 from core.config import load_settings
 from core.db import database_url, get_pool
 from core.queue import QUEUE, TASK, reissue
 from core.registry import broken_workflows
-from core.retention import maybe_prune_periodically
 from core.runner import StepResources, drive_run, step_resources
 from core.runs import requeue_orphans
 
 log = logging.getLogger(__name__)
 
 RESTART_DELAY_SECONDS = 2.0
-PRUNE_TICK_SECONDS = 60.0
+# The scheduled prune: procrastinate's periodic task on its own queue, so the
+# stalled-job recovery of run jobs (queue "runs") never touches it.
+PRUNE_QUEUE = "retention"
+PRUNE_TASK = "lgops.scheduled_prune"
 # Sync nodes run in the loop's default executor (LangGraph's run_in_executor),
 # shared by every step of this worker, and so do the run-service calls: room
 # for a few parallel branches per step, as each sync stream had before.
@@ -81,9 +84,13 @@ class RunRetryStrategy(procrastinate.RetryStrategy):
         return super().get_retry_decision(exception=exception, job=job)
 
 
-def build_worker_app(resources: StepResources) -> procrastinate.App:
-    """The app a worker runs, with the run task registered on ``resources``."""
+def build_worker_app(
+    resources: StepResources, stop_pruning: threading.Event | None = None
+) -> procrastinate.App:
+    """The app a worker runs, with the run task registered on ``resources`` (and the scheduled prune)."""
     app = procrastinate.App(connector=PsycopgConnector())
+    if retention.scheduled_age() is not None:
+        add_scheduled_prune(app, load_settings().prune_every_seconds, stop_pruning or threading.Event())
 
     @app.task(
         name=TASK,
@@ -108,6 +115,34 @@ def build_worker_app(resources: StepResources) -> procrastinate.App:
             raise  # the worker is stopping: RunRetryStrategy queues the job again at once
 
     return app
+
+
+def add_scheduled_prune(app: procrastinate.App, every_seconds: float, stop: threading.Event) -> None:
+    """Prune on procrastinate's periodic schedule (:func:`core.retention.prune_cron` of ``every_seconds``).
+
+    Every worker's periodic deferrer tries to defer the job for each tick;
+    procrastinate records one defer per tick and the queueing lock keeps one
+    waiting job at most, so across all workers one prune starts per period.
+    The job only starts the prune in a thread beside the run slots (as the
+    worker's own loop did before), so a long prune never holds up runs; the
+    advisory lock in :func:`core.retention.scheduled_prune` keeps one at a
+    time, and ``stop`` (the worker stopping) ends it after its batch.
+    """
+    started: set[asyncio.Task] = set()
+
+    @app.periodic(cron=retention.prune_cron(every_seconds), periodic_id="retention")
+    @app.task(name=PRUNE_TASK, queue=PRUNE_QUEUE, queueing_lock=PRUNE_TASK)
+    async def scheduled_prune(timestamp: int) -> None:
+        task = asyncio.create_task(_prune_in_thread(stop))
+        started.add(task)  # a reference, so the task is not collected while it runs
+        task.add_done_callback(started.discard)
+
+
+async def _prune_in_thread(stop: threading.Event) -> None:
+    try:
+        await asyncio.to_thread(retention.scheduled_prune, stop=stop)
+    except Exception:  # noqa: BLE001 - the database may be restarting; the next period tries again
+        log.exception("scheduled prune failed; will retry next period")
 
 
 async def _recover_stalled(app: procrastinate.App, every: float, stalled_after: float) -> None:
@@ -197,13 +232,12 @@ async def run_worker_async(
             AsyncConnectionPool(url, min_size=1, max_size=concurrency + 3, open=False) as queue_pool,
             step_resources(2 * concurrency + 2) as resources,
         ):
-            app = build_worker_app(resources)
+            app = build_worker_app(resources, stop_pruning)
             async with app.open_async(queue_pool):
                 background = [
                     asyncio.create_task(
                         _recover_stalled(app, settings.heartbeat_seconds, settings.stalled_after_seconds)
                     ),
-                    asyncio.create_task(_prune_periodically(stop_pruning)),
                 ]
                 handlers = (
                     _stop_on_signals(stop_event) if install_signal_handlers else contextlib.nullcontext()
@@ -232,7 +266,7 @@ async def _supervise(
         while not stop_event.is_set():
             worker = asyncio.create_task(
                 app.run_worker_async(
-                    queues=[QUEUE],
+                    queues=[QUEUE, PRUNE_QUEUE],
                     concurrency=concurrency,
                     name=name,
                     install_signal_handlers=False,
@@ -261,16 +295,6 @@ async def _supervise(
             await asyncio.wait([stop_requested], timeout=RESTART_DELAY_SECONDS)
     finally:
         stop_requested.cancel()
-
-
-async def _prune_periodically(stop: threading.Event) -> None:
-    """Scheduled retention (core.retention); a no-op unless LGOPS_PRUNE_OLDER_THAN_DAYS is set."""
-    while True:
-        try:
-            await asyncio.to_thread(maybe_prune_periodically, stop=stop)
-        except Exception:  # noqa: BLE001 - the database may be restarting; try again later
-            log.exception("scheduled prune failed; will retry")
-        await asyncio.sleep(PRUNE_TICK_SECONDS)
 
 
 def exit_past_node_threads() -> None:

@@ -223,11 +223,11 @@ def test_locked_run_is_skipped_not_waited_for(fixture_registered, pool, db_url) 
 def test_scheduled_prune_is_off_unless_configured(pool, monkeypatch) -> None:
     run_id, point = _old_run_with_rollback_point(pool)
     monkeypatch.delenv(retention.PRUNE_AGE_ENV, raising=False)
-    assert retention.maybe_prune_periodically(force=True) is None
+    assert retention.scheduled_prune() is None
     monkeypatch.setenv(retention.PRUNE_AGE_ENV, "3")
-    report = retention.maybe_prune_periodically(force=True)
+    report = retention.scheduled_prune()
     assert report is not None and report.runs_pruned == 1 and point in report_ids(pool, run_id)
-    assert retention.maybe_prune_periodically() is None  # not due again within the hour
+    assert retention.scheduled_prune().runs_pruned == 0  # stamped: the next period finds nothing new
     [entry] = runs.audit_log(action="prune")
     assert entry.actor == retention.SCHEDULED_ACTOR and entry.details["runs"] == [run_id]
 

@@ -89,7 +89,7 @@ def test_critical_by_input_survives_prune_while_its_low_twin_is_pruned(
 
     # The worker's scheduled prune goes the same way: nothing critical is a candidate.
     monkeypatch.setenv(retention.PRUNE_AGE_ENV, "0")
-    report = retention.maybe_prune_periodically(force=True)
+    report = retention.scheduled_prune()
     assert report is not None and report.runs_pruned == 0
     for key, run in launched.items():
         if key[1] == "critical":

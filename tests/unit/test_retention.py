@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import croniter
 import pytest
 
 from core import retention
@@ -137,3 +138,25 @@ def test_plan_from_rows_deletes_unkept_checkpoints_writes_and_unused_blobs() -> 
     assert plan.bytes == 10 + 20 + 5 + 1 + 100
     nothing_left = retention.plan_from_rows("r", "t", rows, kept, writes=[], blobs=[], kept_versions=[])
     assert nothing_left.writes == 0 and nothing_left.delete_writes_of == {}
+
+
+@pytest.mark.parametrize(
+    ("every", "cron"),
+    [
+        (1, "* * * * * *"),
+        (2, "* * * * * */2"),
+        (45, "* * * * *"),
+        (60, "* * * * *"),
+        (600, "*/10 * * * *"),
+        (3600, "0 * * * *"),
+        (5400, "0 */2 * * *"),
+        (86400, "0 0 * * *"),
+        (3 * 86400, "0 0 * * 0"),
+        (30 * 86400, "0 0 * * 0"),
+    ],
+)
+def test_prune_cron_repeats_no_more_often_than_asked(every: float, cron: str) -> None:
+    assert retention.prune_cron(every) == cron
+    ticks = croniter.croniter(cron, 0)
+    first, second = ticks.get_next(float), ticks.get_next(float)
+    assert second - first >= min(every, 7 * 86400)
