@@ -97,6 +97,16 @@ def _after_stop(conn: psycopg.Connection, run_ids: list[str]) -> dict:
     return {"runs": {r["status"]: r["n"] for r in statuses}, "jobs": {j["id"]: j["status"] for j in jobs}}
 
 
+def _assert_handed_back(state: dict, held: dict[int, str], log_tail: str) -> None:
+    """Right after a stop: each run queued again, or already claimed (even finished) by the next
+    worker, never failed; its job is the same one, queued again at once (not a new one from the
+    recovery of a dead worker's jobs), unless it succeeded meanwhile (a succeeded job is deleted)."""
+    assert set(state["runs"]) <= {"queued", "running", "succeeded"}, (state, log_tail)
+    assert set(state["jobs"]) <= set(held), (held, state, log_tail)
+    assert set(state["jobs"].values()) <= {"todo", "doing"}, (state, log_tail)
+    assert len(state["jobs"]) + state["runs"].get("succeeded", 0) == len(held), (held, state, log_tail)
+
+
 def _node_counts(conn: psycopg.Connection, run_id: str, kind: str) -> dict[str, int]:
     rows = conn.execute(
         "SELECT node, count(*) AS n FROM run_events WHERE run_id = %s AND kind = %s GROUP BY node",
@@ -148,11 +158,7 @@ def test_repeated_stops_of_a_busy_worker_hand_its_runs_back(
                 exits.append(_stop(current.proc, sig))
                 counter["stops"] += 1
                 state = _after_stop(conn, run_ids)
-                # Queued again (or already claimed by the next worker), never failed.
-                assert set(state["runs"]) <= {"queued", "running"}, (state, current.tail())
-                # The same jobs, queued again at once (not new ones from a dead worker's recovery).
-                assert set(state["jobs"]) == set(held), (held, state, current.tail())
-                assert set(state["jobs"].values()) <= {"todo", "doing"}, (state, current.tail())
+                _assert_handed_back(state, held, current.tail())
                 counter["runs_handed_back"] += len(held)
                 current = following
             final = drive_to_end(run_ids, timeout=60, counter=counter)
@@ -225,10 +231,7 @@ def test_ctrl_c_of_the_app_hands_its_embedded_workers_runs_back(
             exit_seconds = _stop(app, signal.SIGINT)
             counter["stops"] += 1
             state = _after_stop(conn, run_ids)
-            assert "failed" not in state["runs"], (state, log.read_text()[-3000:])
-            # The queued run was not taken during the shutdown; the other one's job is queued again.
-            assert set(state["jobs"]) == set(held), (held, state)
-            assert set(state["jobs"].values()) <= {"todo", "doing"}, (state, log.read_text()[-3000:])
+            _assert_handed_back(state, held, log.read_text()[-3000:])
             counter["runs_handed_back"] += len(inside)
             taken_while_stopping = conn.execute(
                 "SELECT count(*) AS n FROM run_events WHERE run_id = ANY(%s::uuid[]) AND kind = 'step_start'"
