@@ -73,7 +73,7 @@ def _cid(seq: int) -> str:
     return f"1f000000-{seq >> 48 & 0xFFFF:04x}-6{seq >> 36 & 0xFFF:03x}-8{seq >> 24 & 0xFFF:03x}-{seq & 0xFFFFFF:012x}"
 
 
-def _big_run(conn: Any, steps: int) -> str:
+def big_run(conn: Any, steps: int) -> str:
     """A real run of the ticker graph with ~``steps`` checkpoints, written by LangGraph."""
     from psycopg.types.json import Jsonb
 
@@ -103,7 +103,7 @@ def load(p: dict[str, Any]) -> dict[str, Any]:
     n_runs = p["runs"]
     pool = get_pool()
     with pool.connection() as conn:
-        big = _big_run(conn, p["big_checkpoints"])
+        big = big_run(conn, p["big_checkpoints"])
         big_checkpoints = conn.execute(
             "SELECT count(*) AS n FROM checkpoints WHERE thread_id = %s", (big,)
         ).fetchone()["n"]

@@ -13,6 +13,8 @@ Sections (each a function below, each returning plain data for results.json):
 5. storage: bytes per run by workflow, table sizes before and after pruning.
 6. cli: read commands as whole processes vs a bare psycopg query of the same rows.
 7. reads: bulk-loaded runs / events / checkpoints, p50/p95 of the dashboard's reads.
+8. pages: the dashboard's pages in headless Chromium on a seeded database, a worker busy
+   (bench/pages.py).
 
 The machine is small and noisy: compare figures measured in the same run
 (ratios), not absolute numbers across runs.
@@ -57,6 +59,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "big_checkpoints": 1000,
         "read_reps": 20,
         "cli_reps": 3,
+        "pages": "quick",
     },
     "full": {
         "orch_runs": 8,
@@ -72,6 +75,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "big_checkpoints": 1000,
         "read_reps": 50,
         "cli_reps": 10,
+        "pages": "full",
     },
 }
 
@@ -109,7 +113,7 @@ class Env:
         self.base_url = self.server.get_uri()
         self.workers: list[subprocess.Popen] = []
         with psycopg.connect(self.base_url, autocommit=True) as conn:
-            for name in ("bench_runs", "bench_reads"):
+            for name in ("bench_runs", "bench_reads", "bench_pages"):
                 conn.execute(f"DROP DATABASE IF EXISTS {name}")
                 conn.execute(f"CREATE DATABASE {name}")
             self.pg_version = conn.execute("SHOW server_version").fetchone()[0]
@@ -575,6 +579,25 @@ def cli(env: Env, p: dict[str, Any]) -> dict[str, Any]:
     return cli_bench.measure(run.id, run.thread_id, p["cli_reps"])
 
 
+def pages(env: Env, p: dict[str, Any]) -> dict[str, Any]:
+    """Dashboard pages in Chromium on a seeded database while one worker runs tickers (bench/pages.py)."""
+    from bench import pages as pages_bench
+    from core import runs
+
+    env.use("bench_pages")
+    env.start_workers(1)
+    busy = [_launch("bench_ticker", {"steps": 5000, "step_seconds": 0.01}).id for _ in range(4)]
+    try:
+        sizes = pages_bench.SIZES[p["pages"]]
+        pause = pages_bench.CACHE_TTL_SECONDS + 0.2 if p["pages"] == "full" else 0.0
+        return pages_bench.run_section(sizes, busy="one worker busy with ticker runs", pause=pause)
+    finally:
+        for run_id in busy:
+            if not runs.get_run(run_id).status.finished:
+                runs.cancel(run_id, actor=ACTOR, reason="bench over")
+        env.stop_workers()
+
+
 def _time_cases(cases: dict[str, Any], reps: int) -> dict[str, Any]:
     results = {}
     for name, (fn, target_ms) in cases.items():
@@ -716,6 +739,10 @@ def table(res: dict[str, Any]) -> str:
         from bench import cli as cli_bench
 
         lines += cli_bench.table(c)
+    if pg := res.get("pages"):
+        from bench import pages as pages_bench
+
+        lines += pages_bench.table(pg)
     if r := res.get("reads"):
         c = r["loaded"]["counts"]
         lines += [
@@ -803,6 +830,7 @@ SECTIONS: dict[str, Callable[[Env, dict[str, Any]], dict[str, Any]]] = {
     "storage": storage,
     "cli": cli,
     "reads": reads,
+    "pages": pages,
 }
 # Sections that need a worker process running (started on first need, so `--only cli` stays quick).
 NEEDS_WORKER = {"orchestration", "fanout", "throughput", "live_lag", "storage", "cli"}

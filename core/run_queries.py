@@ -428,6 +428,18 @@ def inbox(
     return [PendingInterrupt.from_row(r) for r in rows]
 
 
+def count_inbox(*, workflow_id: str | None = None, view: str = "waiting") -> int:
+    """How many interrupts one inbox view holds (the inbox shows them a page at a time)."""
+    if view not in _INBOX_WHERE:
+        raise BadInput(f"unknown inbox view {view!r}; one of {', '.join(INBOX_VIEWS)}")
+    with get_pool().connection() as conn:
+        return conn.execute(
+            "SELECT count(*) AS n FROM interrupts i JOIN runs r ON r.id = i.run_id"
+            f" WHERE {_INBOX_WHERE[view]} AND (%s::text IS NULL OR r.workflow_id = %s)",
+            (workflow_id, workflow_id),
+        ).fetchone()["n"]
+
+
 def store_items(run_id: str) -> list[StoreItem]:
     """The store items a run wrote, each with the value of its last write, by namespace and key.
 

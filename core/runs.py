@@ -55,6 +55,7 @@ from core.run_queries import (  # noqa: F401 - re-exported: callers use core.run
     _outcomes,
     _run_filters,
     audit_log,
+    count_inbox,
     count_runs,
     counts_by_status,
     events,

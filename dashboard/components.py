@@ -558,6 +558,20 @@ def sync_first_seen(event_rows: Iterable[Mapping[str, Any]]) -> dict[str, dateti
     return seen
 
 
+def render_sync_bars(points: list[Mapping[str, Any]]) -> None:
+    """Sync points as plain progress bars: the inbox's light view (a chart per item is slow to draw)."""
+    for p in points:
+        done, required = len(p.get("completed") or []), len(p.get("required") or [])
+        remaining, failed = list(p.get("remaining") or []), list(p.get("failed") or [])
+        text = f"{md_escape(str(p.get('name')))} · {done}/{required} done · {md_escape(str(p.get('status') or '?'))}"
+        if remaining:
+            text += f" · waiting for {md_escape(', '.join(map(str, remaining[:6])))}"
+            text += f" (+{len(remaining) - 6})" if len(remaining) > 6 else ""
+        if failed:
+            text += f" · failed {md_escape(', '.join(map(str, failed[:6])))}"
+        st.progress(min(1.0, max(0.0, float(p.get("progress") or 0.0))), text=text)
+
+
 def render_sync_points(
     points: list[Mapping[str, Any]],
     first_seen: Mapping[str, datetime] | None = None,

@@ -1,7 +1,9 @@
 """Approvals inbox: interrupts by Agent Inbox's views (waiting, decided, failed, all); decide here.
 
 The list is a fragment that rereads the database every few seconds, so a new
-interrupt appears without a click; the view lives in the URL (``?view=``).
+interrupt appears without a click; the view lives in the URL (``?view=``). It
+shows one page of items at a time: each item is a form with charts, and a
+browser drawing hundreds of them (500 waiting) takes tens of seconds.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from dashboard import components as ui
 from dashboard import deeplinks, services
 
 REFRESH_SECONDS = 3
+PAGE_SIZE = 10
 VIEW_LABELS = {"waiting": "Waiting", "decided": "Decided", "failed": "Failed", "all": "All"}
 
 ss = st.session_state
 ss.setdefault("inbox_flash", None)
+ss.setdefault("inbox_page", 0)
 WORKFLOWS = ["all workflows", *[w.id for w in services.workflows()]]
 URL = (
     deeplinks.Param("inbox_view", "view", "waiting", services.INBOX_VIEWS),
@@ -27,6 +31,11 @@ deeplinks.adopt("inbox", URL)
 
 st.title("Approvals inbox")
 
+
+def _first_page() -> None:
+    ss.inbox_page = 0
+
+
 c1, c2, c3 = st.columns([2.2, 2, 1])
 c1.segmented_control(
     "View",
@@ -34,9 +43,10 @@ c1.segmented_control(
     format_func=VIEW_LABELS.get,
     key="inbox_view",
     required=True,
+    on_change=_first_page,
     help="Waiting: needs an operator · Decided: answered · Failed: of runs that failed · All: every interrupt.",
 )
-c2.selectbox("Workflow", WORKFLOWS, key="inbox_workflow")
+c2.selectbox("Workflow", WORKFLOWS, key="inbox_workflow", on_change=_first_page)
 if c3.button("Refresh", icon=":material/refresh:", width="stretch"):
     services.clear_caches()
 deeplinks.publish("inbox", URL)
@@ -48,7 +58,7 @@ def _render_context(node: str | None, context: dict[str, Any], key: str) -> None
         return
     points = context.get("sync_points")
     if isinstance(points, list) and points:
-        ui.render_sync_points(
+        ui.render_sync_bars(
             [
                 {
                     "name": p.get("sync_point"),
@@ -63,8 +73,6 @@ def _render_context(node: str | None, context: dict[str, Any], key: str) -> None
                 for p in points
                 if isinstance(p, dict)
             ],
-            finished=True,
-            key=f"{key}_sync",
         )
     elif "progress" in context:
         st.progress(
@@ -138,7 +146,10 @@ def _items(view: str, workflow: str | None) -> None:
         ui.render_flash(kind, text)
         ss.inbox_flash = None
     try:
-        items = services.inbox(workflow, view=view)
+        items, total = services.inbox(workflow, view=view, limit=PAGE_SIZE, offset=ss.inbox_page * PAGE_SIZE)
+        if not items and ss.inbox_page:  # the last page emptied (decided elsewhere): back to the first
+            ss.inbox_page = 0
+            items, total = services.inbox(workflow, view=view, limit=PAGE_SIZE)
     except services.LgopsError as exc:
         ui.render_error(exc)
         return
@@ -152,7 +163,9 @@ def _items(view: str, workflow: str | None) -> None:
         st.info(empty[view], icon=":material/inbox:")
         return
     order = "oldest first" if view == "waiting" else "newest first"
-    st.caption(f"{len(items)} {VIEW_LABELS[view].lower() if view != 'all' else 'interrupt(s)'}, {order}")
+    first = ss.inbox_page * PAGE_SIZE
+    shown = f" · {first + 1}–{first + len(items)} shown" if total > len(items) else ""
+    st.caption(f"{total} {VIEW_LABELS[view].lower() if view != 'all' else 'interrupt(s)'}, {order}{shown}")
     blocked = services.why_not("decide")
     per_run: dict[str, list[str]] = {}
     for item in items:
@@ -160,6 +173,35 @@ def _items(view: str, workflow: str | None) -> None:
             per_run.setdefault(item.run_id, []).append(item.interrupt_id)
     for item in items:
         _render_item(item, per_run.get(item.run_id, []), blocked)
+    if total > PAGE_SIZE:
+        _pager(total)
+
+
+def _pager(total: int) -> None:
+    """Previous / next page of the view (inside the fragment: only the list redraws)."""
+    pages = -(-total // PAGE_SIZE)
+
+    def turn(by: int) -> None:
+        ss.inbox_page = min(max(0, ss.inbox_page + by), pages - 1)
+
+    prev_col, info_col, next_col = st.columns([1, 3, 1])
+    prev_col.button(
+        "← Previous",
+        disabled=ss.inbox_page == 0,
+        width="stretch",
+        key="inbox_prev",
+        on_click=turn,
+        args=(-1,),
+    )
+    info_col.caption(f"page {ss.inbox_page + 1} / {pages}")
+    next_col.button(
+        "Next →",
+        disabled=ss.inbox_page >= pages - 1,
+        width="stretch",
+        key="inbox_next",
+        on_click=turn,
+        args=(1,),
+    )
 
 
 _items(ss.inbox_view, None if ss.inbox_workflow == "all workflows" else ss.inbox_workflow)

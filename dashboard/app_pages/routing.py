@@ -23,8 +23,13 @@ if typed.strip() != run_id:
     st.rerun()
 
 
+@st.fragment
 def _what_if(real_context: dict[str, Any], real: dict[str, Any], config: Any, key: str) -> None:
-    """Sliders starting from the real context; the engine recomputes on every change."""
+    """Sliders starting from the real context; the engine recomputes on every change.
+
+    A fragment: moving a slider reruns only this part (the engine is pure and
+    fast), not the page with its database reads.
+    """
     st.markdown("**What if…**")
     c1, c2, c3, c4 = st.columns(4)
     ctx = dict(real_context)

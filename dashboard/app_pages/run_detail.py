@@ -202,10 +202,29 @@ def _timer_rerun() -> bool:
     return bool(ctx and ctx.fragment_ids_this_run)
 
 
+def _run_events(run_id: str) -> list[dict[str, Any]]:
+    """The run's events: all of them when the page is drawn, only the new ones on a timer rerun.
+
+    Events are append-only with increasing ids, so every two seconds the live
+    view asks for those after the last one it holds (``after_id``) instead of
+    re-reading the whole run.
+    """
+    held = ss.get("run_detail_events")
+    if _timer_rerun() and held and held["run"] == run_id:
+        new = services.events(run_id, after_id=held["last_id"])
+        if new:
+            held["events"] = [*held["events"], *new]
+            held["last_id"] = new[-1]["id"]
+        return held["events"]
+    events = services.events(run_id)
+    ss.run_detail_events = {"run": run_id, "events": events, "last_id": events[-1]["id"] if events else 0}
+    return events
+
+
 def _live(run_id: str, drawn: tuple[Any, ...]) -> None:
     try:
         run = services.get_run(run_id)
-        events = services.events(run_id)
+        events = _run_events(run_id)
         pending = _pending(run)
     except services.LgopsError as exc:
         ui.render_error(exc)

@@ -112,3 +112,26 @@ def test_audit_log_shows_the_comment_before_the_wide_columns(open_page) -> None:
     grid = at.dataframe[0]
     assert list(grid.proto.column_order)[:4] == ["at", "actor", "action", "reason"]
     assert "wrong customer" in list(grid.value["reason"])
+
+
+def test_inbox_shows_a_page_at_a_time_oldest_first(open_page) -> None:
+    """12 waiting: the first 10 (oldest first) with the total, Next shows the other 2."""
+    waiting = [_waiting(f"Ship batch {i}?") for i in range(12)]
+
+    def shown(at) -> list[str]:
+        links = [parse_qs(link.proto.query_string) for link in at.get("page_link")]
+        return [q["run"][0] for q in links if "run" in q]
+
+    at = open_page("inbox")
+    assert not at.exception
+    assert shown(at) == [r.id for r in waiting[:10]]
+    assert "12 waiting, oldest first · 1–10 shown" in texts(at)
+    assert len([b for b in at.button if b.label == "Approve"]) == 10
+
+    _button(at, "Next →").click().run()
+    assert not at.exception
+    assert shown(at) == [r.id for r in waiting[10:]]
+    assert "12 waiting, oldest first · 11–12 shown" in texts(at)
+
+    _button(at, "← Previous").click().run()
+    assert shown(at) == [r.id for r in waiting[:10]]
