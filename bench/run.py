@@ -121,7 +121,6 @@ class Env:
 
         os.environ.update(
             LGOPS_WORKFLOWS=WORKFLOWS,
-            LGOPS_ACTOR=ACTOR,
             LGOPS_HEARTBEAT_SECONDS="1",
             LGOPS_STALLED_AFTER_SECONDS="30",
             PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),

@@ -61,9 +61,9 @@ def _read_input_file(path: str, limit: int) -> str:
 
 
 def _actor() -> str:
-    from core.config import load_settings
+    from core.config import cli_actor
 
-    return load_settings().actor
+    return cli_actor()
 
 
 def _wait(run_id: str) -> Any:
@@ -746,6 +746,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0 if exc.code == 0 else 2
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, stream=sys.stderr)
     try:
+        _actor()  # a foreign LGOPS_ACTOR is refused before any command runs
         return args.func(args)
     except LgopsError as exc:
         if args.debug:

@@ -12,10 +12,10 @@ is one line (:class:`ConfigError`), never a traceback.
 
 from __future__ import annotations
 
-import getpass
 import logging
 import math
 import os
+import pwd
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -52,7 +52,6 @@ class Settings:
         stalled_after_seconds: a worker silent this long is dead; its runs are resumed.
         stop_grace_seconds: on SIGTERM / Ctrl-C, how long running steps may go on before the
             worker hands them back (another worker continues them from their checkpoint).
-        actor: the identity the CLI acts as (audit log "who").
         read_only: refuse every mutation (a safe mode for viewers' consoles).
         default_role: role name of identities nobody granted one (None: by kind of identity).
         checkpointer: ``postgres``, or ``memory`` for quick local experiments.
@@ -72,7 +71,6 @@ class Settings:
     heartbeat_seconds: float = 5.0
     stalled_after_seconds: float = 20.0
     stop_grace_seconds: float = 3.0
-    actor: str = "cli:unknown"
     read_only: bool = False
     default_role: str | None = None
     checkpointer: str = "postgres"
@@ -176,6 +174,30 @@ def _path(env: Mapping[str, str], name: str) -> Path | None:
     return Path(text) if text else None
 
 
+def os_identity() -> str:
+    """``cli:<OS user>`` of this process, from its uid (``$USER`` and ``$LOGNAME`` are anyone's to set)."""
+    uid = os.getuid()
+    try:
+        return f"cli:{pwd.getpwuid(uid).pw_name}"
+    except KeyError:  # a uid with no passwd entry (some containers)
+        return f"cli:uid-{uid}"
+
+
+def cli_actor(env: Mapping[str, str] | None = None) -> str:
+    """The identity the CLI acts as: its OS user, whatever the environment says.
+
+    ``LGOPS_ACTOR`` used to name it, so anyone could act (and be audited) as an
+    admin; now a value other than the OS identity is refused, not obeyed.
+    """
+    env = os.environ if env is None else env
+    me = os_identity()
+    claimed = _text(env, "LGOPS_ACTOR")
+    if claimed is not None and claimed != me:
+        shown = claimed if len(claimed) <= 60 else claimed[:57] + "..."
+        raise ConfigError(f"LGOPS_ACTOR={shown!r}: the CLI acts as its OS user, {me}; unset LGOPS_ACTOR")
+    return me
+
+
 def load_settings(env: Mapping[str, str] | None = None, secrets: Mapping | None = None) -> Settings:
     """Read settings now (environment wins over secrets.toml); ``env`` / ``secrets`` for tests."""
     env = os.environ if env is None else env
@@ -189,7 +211,6 @@ def load_settings(env: Mapping[str, str] | None = None, secrets: Mapping | None 
         heartbeat_seconds=_number(env, "LGOPS_HEARTBEAT_SECONDS", 5.0, minimum=0.1),
         stalled_after_seconds=_number(env, "LGOPS_STALLED_AFTER_SECONDS", 20.0, minimum=0.1),
         stop_grace_seconds=_number(env, "LGOPS_STOP_GRACE_SECONDS", 3.0),
-        actor=_text(env, "LGOPS_ACTOR") or f"cli:{getpass.getuser()}",
         read_only=_flag(env, "LGOPS_READ_ONLY") or bool(secrets.get("read_only", False)),
         default_role=_default_role(env),
         checkpointer=_checkpointer(env),

@@ -84,6 +84,13 @@ if exposed:  # before anything else: no page, no database, no worker for this vi
     st.error(exposed, icon=":material/lock:")
     st.stop()
 
+if services.sign_in_required():  # sign-in configured: nothing of the console before it, no data
+    st.navigation(_pages(admin=False), position="hidden")  # keeps the URL routing; no page runs
+    st.title("LangGraph operator console")
+    st.write("Sign in with your identity provider to continue.")
+    st.button("Sign in", on_click=st.login, icon=":material/login:", type="primary")
+    st.stop()
+
 try:
     services.ensure_database()
     services.start_embedded_worker()
@@ -116,11 +123,8 @@ with st.sidebar:
     st.caption(f"Acting as {ui.md_code(services.actor())} · role **{role}**")
     if services.read_only():
         st.badge("read-only mode", color="orange", icon=":material/lock:")
-    if services.auth_configured():
-        if services.logged_in():
-            st.button("Log out", on_click=st.logout, icon=":material/logout:")
-        else:
-            st.button("Log in", on_click=st.login, icon=":material/login:")
+    if services.logged_in():
+        st.button("Sign out", on_click=st.logout, icon=":material/logout:")
     if services.is_embedded():
         st.caption("Embedded PostgreSQL · worker in this process")
     _health()

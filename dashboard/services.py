@@ -10,7 +10,6 @@ pass through untouched so pages can show ``str(exc)`` as one line.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -93,25 +92,24 @@ def logged_in() -> bool:
 
 
 def actor() -> str:
-    """Who is acting: the logged-in user, else a configured local operator name.
+    """Who is acting: the signed-in user, else (sign-in not configured) ``local:operator``.
 
-    When sign-in is configured (an ``[auth]`` secrets section) but nobody is
-    signed in, the visitor is ``anonymous`` (a viewer for core's role check),
-    never the local operator, so an exposed console does not grant admin.
+    Never taken from the environment or secrets, which whoever starts the app
+    may set. When sign-in is configured but nobody is signed in, the visitor is
+    ``anonymous`` (a viewer for core's role check), never the local operator,
+    so an exposed console does not grant admin.
     """
     try:
         if st.user.is_logged_in:
             return signed_in_identity(st.user.to_dict())
     except Exception:  # noqa: BLE001 - auth not configured at all
         pass
-    try:
-        secrets = st.secrets
-        if "auth" in secrets:
-            return ANONYMOUS
-        configured = secrets.get("LGOPS_ACTOR")
-    except Exception:  # noqa: BLE001 - no secrets file is fine
-        configured = None
-    return str(configured or os.environ.get("LGOPS_ACTOR") or DEFAULT_ACTOR)
+    return ANONYMOUS if auth_configured() else DEFAULT_ACTOR
+
+
+def sign_in_required() -> bool:
+    """True when sign-in is configured and this visitor has not signed in (the sign-in screen)."""
+    return auth_configured() and not logged_in()
 
 
 def signed_in_identity(claims: Mapping[str, Any]) -> str:

@@ -22,8 +22,10 @@ import psycopg
 import pytest
 
 from core import db
+from core.config import os_identity
 
 TEMPLATE = "lgops_template"
+CLI_ACTOR = os_identity()  # who `python -m core` acts as in these tests: the OS user running them
 
 
 def _with_dbname(url: str, name: str) -> str:
@@ -91,7 +93,6 @@ def cli_env(db_url: str) -> dict[str, str]:
     env.update(
         DATABASE_URL=db_url,
         LGOPS_WORKFLOWS=FIXTURE_WORKFLOWS,
-        LGOPS_ACTOR="cli:test-operator",
         LGOPS_HEARTBEAT_SECONDS="0.5",
         LGOPS_STALLED_AFTER_SECONDS="2",
         PYTHONPATH=str(ROOT),

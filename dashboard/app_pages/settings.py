@@ -59,7 +59,7 @@ with st.form("settings_grant", border=True):
         "Identity",
         key="settings_identity",
         max_chars=200,
-        placeholder="e.g. alice@example.com",
+        placeholder="e.g. oidc:alice@example.com or cli:alice",
         disabled=bool(role_blocked),
     )
     c2.selectbox("Role", services.ROLES, index=1, key="settings_role", disabled=bool(role_blocked))

@@ -7,7 +7,7 @@ import time
 
 import psycopg
 
-from tests.conftest import run_cli
+from tests.conftest import CLI_ACTOR, run_cli
 
 
 def _json(result) -> dict:
@@ -40,7 +40,7 @@ def test_launch_interrupt_decide_succeed(cli_env, worker, db_url):
     final = _json(run_cli(cli_env, "--json", "show", run["id"]))
     assert final["state"]["values"]["count"] == 3
     audit = [(a["action"], a["actor"]) for a in _audit(db_url, run["id"])]
-    assert ("launch", "cli:test-operator") in audit and ("decide:approve", "cli:test-operator") in audit
+    assert ("launch", CLI_ACTOR) in audit and ("decide:approve", CLI_ACTOR) in audit
 
 
 def _audit(db_url: str, run_id: str) -> list[dict]:

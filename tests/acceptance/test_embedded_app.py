@@ -75,7 +75,7 @@ def test_app_starts_on_embedded_postgres_and_runs_work(tmp_path: Path):
     from tests.browser.conftest import _free_port
 
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "LGOPS_WORKFLOWS")}
-    env.update(LGOPS_PGDATA=str(tmp_path / "pg"), LGOPS_ACTOR="local:first-user", PYTHONPATH=str(ROOT))
+    env.update(LGOPS_PGDATA=str(tmp_path / "pg"), PYTHONPATH=str(ROOT))
     log = tmp_path / "streamlit.log"
     port = _free_port()
     app = _start_app(env, port, log)

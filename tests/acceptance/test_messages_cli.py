@@ -12,7 +12,7 @@ import time
 import psycopg
 import pytest
 
-from tests.conftest import WorkerProcess, run_cli
+from tests.conftest import CLI_ACTOR, WorkerProcess, run_cli
 from tests.fixtures.chat import ENTRIES
 
 
@@ -147,7 +147,7 @@ def test_send_runs_the_second_turn_exactly_once_across_a_worker_kill(env, chat_w
     assert shown["state"]["values"]["turns"] == ["model", "lookup", "model"] * 2
     assert shown["run"]["attempts"] == 3  # turn one, the killed step, its retry
     [audit] = _json(run_cli(env, "--json", "audit", "--run", run["id"], "--action", "send"))
-    assert audit["actor"] == "cli:test-operator" and audit["details"]["input_keys"] == ["messages"]
+    assert audit["actor"] == CLI_ACTOR and audit["details"]["input_keys"] == ["messages"]
 
 
 def test_send_refusals_exit_2_or_3_and_write_nothing(env, chat_worker, db_url):

@@ -8,6 +8,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -32,11 +33,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def app_url(cli_env: dict[str, str], worker, tmp_path: Path) -> Iterator[str]:
-    """The dashboard served by ``streamlit run`` on this test's database, with a worker."""
-    port = _free_port()
-    env = dict(cli_env, LGOPS_ACTOR="local:browser")
+@contextmanager
+def serving_app(env: dict[str, str], log: Path, *options: str, port: int | None = None) -> Iterator[str]:
+    """``streamlit run dashboard/app.py`` on a free loopback port until the block ends; yields its URL.
+
+    ``options`` are more ``streamlit run`` flags (``--secrets.files`` for sign-in).
+    """
+    port = port or _free_port()
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -52,30 +55,43 @@ def app_url(cli_env: dict[str, str], worker, tmp_path: Path) -> Iterator[str]:
             "127.0.0.1",
             "--browser.gatherUsageStats",
             "false",
+            *options,
         ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=(tmp_path / "streamlit.log").open("wb"),
+        stderr=log.open("wb"),
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    try:
+        wait_for_http(f"{url}/_stcore/health", proc, log)
+        yield url
+    finally:
+        proc.terminate()
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def wait_for_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    """Poll ``url`` until it answers 200; fail with the end of ``log`` if it never does."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
                 if resp.status == 200:
-                    break
+                    return
         except OSError:
             time.sleep(0.3)
-    else:
-        proc.terminate()
-        pytest.fail("streamlit did not start: " + (tmp_path / "streamlit.log").read_text()[-2000:])
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    pytest.fail(f"{url} did not come up: " + log.read_text(errors="replace")[-2000:])
+
+
+@pytest.fixture
+def app_url(cli_env: dict[str, str], worker, tmp_path: Path) -> Iterator[str]:
+    """The dashboard served by ``streamlit run`` on this test's database, with a worker."""
+    with serving_app(cli_env, tmp_path / "streamlit.log") as url:
+        yield url
 
 
 @pytest.fixture

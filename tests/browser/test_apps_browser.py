@@ -17,11 +17,12 @@ import pytest
 
 from core import checkpoints, registry, runs
 from core.runs import RunStatus
+from dashboard.services import DEFAULT_ACTOR
 from tests.apps import apps, hitl_apps, memory_apps, multiagent
 from tests.browser.test_console import _approve_next, _settle
 from tests.browser.test_rollback_gate import _wait
 
-ME = "local:browser"
+ME = DEFAULT_ACTOR  # the dashboard without sign-in
 APPS = ",".join((apps.ENTRIES, multiagent.ENTRIES, hitl_apps.ENTRIES, memory_apps.ENTRIES))
 
 

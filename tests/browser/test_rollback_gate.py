@@ -12,9 +12,10 @@ import pytest
 
 from core import checkpoints, runs
 from core.runs import RunStatus
+from dashboard.services import DEFAULT_ACTOR
 from tests.browser.test_console import _settle
 
-ME = "local:browser"
+ME = DEFAULT_ACTOR  # the dashboard without sign-in
 
 
 def _wait(run_id: str, *wanted: RunStatus, timeout: float = 90) -> runs.Run:

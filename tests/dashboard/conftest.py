@@ -13,16 +13,17 @@ from streamlit.testing.v1 import AppTest
 
 from core import registry, runs
 from core.runs import RunStatus
+from dashboard.services import DEFAULT_ACTOR
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "console.py")
-ACTOR = "local:tester"
+ACTOR = DEFAULT_ACTOR  # the dashboard without sign-in acts as local:operator, whatever env says
 
 
 @pytest.fixture
 def app_env(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """This test's database, the approval fixture registered, caches empty."""
     monkeypatch.setenv("LGOPS_WORKFLOWS", "tests.fixtures.graphs:APPROVAL")
-    monkeypatch.setenv("LGOPS_ACTOR", ACTOR)
+    monkeypatch.delenv("LGOPS_ACTOR", raising=False)
     registry._registry.cache_clear()
     st.cache_data.clear()
     yield db_url

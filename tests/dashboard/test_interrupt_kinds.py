@@ -43,7 +43,7 @@ def examples_db(pg_server_url: str, template_url: str, tmp_path_factory) -> Iter
         mp.setenv("DATABASE_URL", url)
         mp.setenv("LGOPS_WORKFLOWS", EXAMPLES)
         mp.setenv("LGOPS_WORKFLOWS_FILE", str(tmp_path_factory.mktemp("wf") / "none.toml"))
-        mp.setenv("LGOPS_ACTOR", ACTOR)
+        mp.delenv("LGOPS_ACTOR", raising=False)
         mp.delenv("LGOPS_READ_ONLY", raising=False)
         mp.delenv("LGOPS_DEFAULT_ROLE", raising=False)
         db.close_pool()

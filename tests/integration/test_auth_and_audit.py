@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import pwd
 
 import psycopg
 import pytest
 
 from core import auth, registry, runs
 from core.errors import Forbidden
-from tests.conftest import FIXTURE_WORKFLOWS, run_cli
+from tests.conftest import CLI_ACTOR, FIXTURE_WORKFLOWS, run_cli
 
 
 @pytest.fixture
@@ -53,15 +55,40 @@ def test_audit_log_is_append_only(pool, db_url, fixture_workflows):
             conn.execute("DELETE FROM audit_log")
 
 
-def test_cli_forbidden_exits_5_and_audit_exports_csv(cli_env):
-    env = dict(cli_env, LGOPS_ACTOR="oidc:viewer@example.com")
-    denied = run_cli(env, "launch", "approval_fixture")
-    assert denied.returncode == 5 and "viewer" in denied.stderr
+def test_cli_acts_as_its_os_user_whose_grant_applies_and_audit_exports_csv(cli_env):
+    assert CLI_ACTOR == f"cli:{pwd.getpwuid(os.getuid()).pw_name}"
+    auth.set_role(CLI_ACTOR, "viewer", actor="local:admin")  # roles are granted to cli:<user> like anyone
+    denied = run_cli(dict(cli_env, USER="admin", LOGNAME="admin"), "launch", "approval_fixture")
+    assert denied.returncode == 5 and f"{CLI_ACTOR} is viewer" in denied.stderr  # $USER is not who you are
+    auth.set_role(CLI_ACTOR, "operator", actor="local:admin")
     assert run_cli(cli_env, "launch", "approval_fixture").returncode == 0
     csv_out = run_cli(cli_env, "audit", "--csv")
     assert csv_out.returncode == 0
     header, row = csv_out.stdout.strip().splitlines()[:2]
-    assert header.startswith("at,actor,action") and ",cli:test-operator,launch," in row
+    assert header.startswith("at,actor,action") and f",{CLI_ACTOR},launch," in row
+
+
+def test_lgops_actor_cannot_make_the_cli_anyone_else(cli_env, pool):
+    """Setting LGOPS_ACTOR to an admin's name (or any other) is one line, exit 2, nothing written."""
+    auth.set_role(CLI_ACTOR, "viewer", actor="local:admin")
+    auth.set_role("oidc:boss@example.com", "admin", actor="local:admin")
+    before = len(runs.audit_log())
+    for claimed, args in (
+        ("oidc:boss@example.com", ("launch", "approval_fixture")),
+        ("local:operator", ("roles", CLI_ACTOR, "admin")),
+        ("cli:someone-else", ("runs",)),
+    ):
+        out = run_cli(dict(cli_env, LGOPS_ACTOR=claimed), *args)
+        assert out.returncode == 2, out
+        assert (
+            out.stderr == f"error: LGOPS_ACTOR={claimed!r}: the CLI acts as its OS user, {CLI_ACTOR};"
+            " unset LGOPS_ACTOR\n"
+        )
+        assert out.stdout == ""
+    assert runs.list_runs() == [] and len(runs.audit_log()) == before
+    assert auth.role_of(CLI_ACTOR) is auth.Role.VIEWER
+    mine = run_cli(dict(cli_env, LGOPS_ACTOR=CLI_ACTOR), "--json", "roles")  # naming yourself is harmless
+    assert mine.returncode == 0 and json.loads(mine.stdout)["you"] == CLI_ACTOR
 
 
 def test_cli_audit_prints_the_operators_comment(cli_env):

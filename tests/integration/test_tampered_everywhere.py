@@ -92,7 +92,6 @@ def _finished_run() -> runs.Run:
 def tampered(pool, db_url, monkeypatch, tmp_path, request):
     """A finished and an interrupted run, both planted with one kind of payload."""
     monkeypatch.setenv("LGOPS_WORKFLOWS", FIXTURE_WORKFLOWS)
-    monkeypatch.setenv("LGOPS_ACTOR", ME)
     registry._registry.cache_clear()
     st.cache_data.clear()
     marker = tmp_path / "pwned"

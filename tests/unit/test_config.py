@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import pwd
 from pathlib import Path
 
 import pytest
 
-from core.config import ROOT, ConfigError, load_settings
+from core.config import ROOT, ConfigError, cli_actor, load_settings, os_identity
 from core.db import describe_host
 
 
@@ -118,3 +120,21 @@ def test_the_default_role_is_one_of_the_roles_in_any_case() -> None:
 )
 def test_messages_name_the_host_of_a_url_or_a_key_value_dsn(url: str, described: str) -> None:
     assert describe_host(url) == described
+
+
+def test_the_cli_is_its_os_user_from_the_uid_not_from_the_environment() -> None:
+    me = f"cli:{pwd.getpwuid(os.getuid()).pw_name}"
+    assert os_identity() == me
+    assert cli_actor({}) == me and cli_actor({"LGOPS_ACTOR": me}) == me
+    assert cli_actor({"USER": "admin", "LOGNAME": "admin", "LGOPS_ACTOR": ""}) == me  # $USER is anyone's
+
+
+@pytest.mark.parametrize("claimed", ["oidc:admin@example.com", "local:operator", "cli:root-" + "x" * 80])
+def test_lgops_actor_naming_anyone_else_is_a_setting_error(claimed: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        cli_actor({"LGOPS_ACTOR": claimed})
+    line = str(refused.value)
+    assert refused.value.exit_code == 2 and "\n" not in line and len(line) < 160
+    assert line.startswith("LGOPS_ACTOR=") and line.endswith(
+        f"the CLI acts as its OS user, {os_identity()}; unset LGOPS_ACTOR"
+    )
