@@ -816,6 +816,19 @@ NOTES = """## Reading the figures
   status, counts_by_status) are the indexes, small ones are noise.
   `list_threads` (threads page) is not one of the targeted reads but misses badly at
   1M checkpoints (it aggregates every checkpoint row); see the issue-8 report.
+* **Pages** (`--only pages`): each load is timed from navigation until the page's own
+  content is drawn and Streamlit's running indicator is gone (it leaves with a 200 ms fade,
+  included); a bare Streamlit page (bench/bare_page.py, a title and a line) is loaded right
+  after each, so "vs bare page" is the page's cost over Streamlit's own on the same machine at
+  the same moment. The full profile waits 3.4 s between loads so the 3 s read cache never
+  answers. Where the time goes (server-side, from timing the page's calls at 100k runs): the
+  runs page's reads are 60 ms together and its script ~0.2–0.6 s, so the rest is the browser
+  drawing the metrics, the filter form and the data grid; the long run view reads its 2,000
+  events in ~0.3 s and turns them into node states, the Gantt and the events table in ~0.25 s,
+  then the browser draws a 1,000-bar Gantt and a 2,000-row grid; the inbox page reads in
+  ~30 ms but its list reruns every 3 s and draws 10 forms with JSON viewers each time, so the
+  indicator is often showing when a load would end; the what-if move runs the pure engine in
+  < 1 ms and two Plotly charts redraw.
 * **Storage**: "after prune" table sizes do not shrink (deleted rows leave dead space that
   autovacuum makes reusable); VACUUM FULL shows what the prune really freed.
 """
