@@ -148,7 +148,7 @@ def test_concurrent_first_start_creates_the_roles_and_the_schema_once(embedded_e
     """A worker and two CLI commands started together on a server with no roles and no schema yet.
 
     Roles, grants and migrations share the one polled migration lock: two
-    two processes creating or granting roles at once fail (a duplicate role, or "tuple
+    processes creating or granting roles at once fail (a duplicate role, or "tuple
     concurrently updated").
     """
     db.database_url()  # the server only (one initdb), nothing set up in it
