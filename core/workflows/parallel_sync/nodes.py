@@ -10,6 +10,8 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -315,102 +317,43 @@ def route_coordination_commands(state: ParallelSyncState) -> list[Send] | str:
     return sends or "approve_sync_point"
 
 
+@dataclass(frozen=True)
+class BranchOutcome:
+    """What one branch's work came to: its status and the figures it measured."""
+
+    status: str  # success, failed or timed_out
+    error: str | None
+    figures: Mapping[str, Any]
+    started_at: float
+    finished_at: float
+    queued_seconds: float
+
+
 def make_branch(node: str):
     """A branch node doing ``node``'s kind of work on the item it was sent."""
 
     def branch(task: BranchTask, config: RunnableConfig) -> dict[str, Any]:
         run_id = _run_id(config)
-        branch_id, item, agent = task["branch_id"], task["item"], task.get("agent")
-        gate = _gate(run_id, int(task.get("wave", 0)), task["max_branches"], task["pool"])
-        owner = agent["agent_id"] if agent else f"{branch_id}@{task['attempt']}"
-        queued = time.perf_counter()
-        started_at = finished_at = time.time()
-        figures: dict[str, Any] = {}
-        error = None
-        with gate.slots:
-            queued_seconds = time.perf_counter() - queued
-            try:
-                gate.reserve(owner, agent["resources"] if agent else {}, task["sync_timeout_seconds"])
-            except ResourceUnavailableError as exc:
-                status, error = "failed", f"resources_unavailable: {exc}"
-            else:
-                started_at = time.time()
-                deadline = work.Deadline(
-                    task["sync_timeout_seconds"], task["slow_seconds"] if item["slow"] else 0.0
-                )
-                try:
-                    figures = work.measured(node, item, deadline)
-                    status = "success"
-                except work.BranchTimeout as exc:
-                    status, error = "timed_out", str(exc)
-                except Exception as exc:  # noqa: BLE001 - a failed branch is reported, not raised
-                    status, error = "failed", f"{type(exc).__name__}: {exc}"
-                finally:
-                    finished_at = time.time()
-                    gate.release(owner)
-        elapsed = round(finished_at - started_at, 6)
-        performance = {
-            "execution_time": figures.get("execution_time", elapsed),
-            "rows": figures.get("rows", 0),
-            "throughput": figures.get("throughput", 0.0),
-            "data_quality_score": figures.get("data_quality_score"),
-            "cluster_utilization": figures.get("cluster_utilization", 0.0),
-            "cpu_seconds": figures.get("cpu_seconds", 0.0),
-            "memory_mb": figures.get("memory_mb", 0.0),
-            "queued_seconds": round(queued_seconds, 6),
-            "status": status,
-        }
-        record = {
-            "type": BRANCH_TYPE_OF_NODE[node],
-            "node": node,
-            "dataset": item["dataset"],
-            "source": item["type"],
-            "priority": item["priority"],
-            "status": status,
-            "error": error,
-            "attempt": task["attempt"],
-            "remediated": bool(item.get("remediate")),
-            "repairs": figures.get("repairs", {}),
-            "quality": figures.get("quality"),
-            "output": figures.get("output"),
-            "agent_id": agent["agent_id"] if agent else None,
-            "agent_type": agent["agent_type"] if agent else None,
-            "started_at": started_at,
-            "finished_at": finished_at,
-            "completed_at": _now(),
-            **performance,
-        }
-        update: dict[str, Any] = {
-            "completed_processing_branches": {branch_id: record},
-            "branch_performance": {branch_id: performance},
-            "execution_timeline": [
-                {
-                    "timestamp": _now(),
-                    "event": "branch_finished",
-                    "branch_id": branch_id,
-                    "node": node,
-                    "status": status,
-                }
-            ],
-        }
+        branch_id, agent = task["branch_id"], task.get("agent")
+        outcome = _do_branch_work(
+            node, task, _gate(run_id, int(task.get("wave", 0)), task["max_branches"], task["pool"])
+        )
+        update = branch_update(node, task, outcome, _now())
+        record = update["completed_processing_branches"][branch_id]
         if agent:
             agent_outcomes.record_outcome(
                 run_id,
                 agent["agent_id"],
                 agent["agent_type"],
-                status == "success",
+                outcome.status == "success",
                 workflow_id=WORKFLOW_ID,
-                details={"branch_id": branch_id, "node": node, "status": status, "error": error},
-            )
-            update["agents"] = {
-                agent["agent_id"]: {
-                    "agent_type": agent["agent_type"],
+                details={
                     "branch_id": branch_id,
-                    "score": agent["score"],
-                    "outcome": status,
-                    "resources": agent["resources"],
-                }
-            }
+                    "node": node,
+                    "status": outcome.status,
+                    "error": outcome.error,
+                },
+            )
         emit(
             "branch",
             branch_id=branch_id,
@@ -418,13 +361,106 @@ def make_branch(node: str):
             attempt=task["attempt"],
             agent_id=record["agent_id"],
             agent_type=record["agent_type"],
-            error=error,
-            **performance,
+            error=outcome.error,
+            **update["branch_performance"][branch_id],
         )
         return update
 
     branch.__name__ = node
     return branch
+
+
+def _do_branch_work(node: str, task: BranchTask, gate: _RunGate) -> BranchOutcome:
+    """Wait for a slot and the agent's resources, do the work, give them back."""
+    item, agent = task["item"], task.get("agent")
+    owner = agent["agent_id"] if agent else f"{task['branch_id']}@{task['attempt']}"
+    queued = time.perf_counter()
+    started_at = finished_at = time.time()
+    figures: dict[str, Any] = {}
+    error = None
+    with gate.slots:
+        queued_seconds = time.perf_counter() - queued
+        try:
+            gate.reserve(owner, agent["resources"] if agent else {}, task["sync_timeout_seconds"])
+        except ResourceUnavailableError as exc:
+            status, error = "failed", f"resources_unavailable: {exc}"
+        else:
+            started_at = time.time()
+            deadline = work.Deadline(
+                task["sync_timeout_seconds"], task["slow_seconds"] if item["slow"] else 0.0
+            )
+            try:
+                figures = work.measured(node, item, deadline)
+                status = "success"
+            except work.BranchTimeout as exc:
+                status, error = "timed_out", str(exc)
+            except Exception as exc:  # noqa: BLE001 - a failed branch is reported, not raised
+                status, error = "failed", f"{type(exc).__name__}: {exc}"
+            finally:
+                finished_at = time.time()
+                gate.release(owner)
+    return BranchOutcome(status, error, figures, started_at, finished_at, queued_seconds)
+
+
+def branch_update(node: str, task: BranchTask, outcome: BranchOutcome, now: str) -> dict[str, Any]:
+    """The state update a finished branch returns (pure: ``now`` is the completion time)."""
+    item, agent, figures, status = task["item"], task.get("agent"), outcome.figures, outcome.status
+    branch_id = task["branch_id"]
+    performance = {
+        "execution_time": figures.get("execution_time", round(outcome.finished_at - outcome.started_at, 6)),
+        "rows": figures.get("rows", 0),
+        "throughput": figures.get("throughput", 0.0),
+        "data_quality_score": figures.get("data_quality_score"),
+        "cluster_utilization": figures.get("cluster_utilization", 0.0),
+        "cpu_seconds": figures.get("cpu_seconds", 0.0),
+        "memory_mb": figures.get("memory_mb", 0.0),
+        "queued_seconds": round(outcome.queued_seconds, 6),
+        "status": status,
+    }
+    record = {
+        "type": BRANCH_TYPE_OF_NODE[node],
+        "node": node,
+        "dataset": item["dataset"],
+        "source": item["type"],
+        "priority": item["priority"],
+        "status": status,
+        "error": outcome.error,
+        "attempt": task["attempt"],
+        "remediated": bool(item.get("remediate")),
+        "repairs": figures.get("repairs", {}),
+        "quality": figures.get("quality"),
+        "output": figures.get("output"),
+        "agent_id": agent["agent_id"] if agent else None,
+        "agent_type": agent["agent_type"] if agent else None,
+        "started_at": outcome.started_at,
+        "finished_at": outcome.finished_at,
+        "completed_at": now,
+        **performance,
+    }
+    update: dict[str, Any] = {
+        "completed_processing_branches": {branch_id: record},
+        "branch_performance": {branch_id: performance},
+        "execution_timeline": [
+            {
+                "timestamp": now,
+                "event": "branch_finished",
+                "branch_id": branch_id,
+                "node": node,
+                "status": status,
+            }
+        ],
+    }
+    if agent:
+        update["agents"] = {
+            agent["agent_id"]: {
+                "agent_type": agent["agent_type"],
+                "branch_id": branch_id,
+                "score": agent["score"],
+                "outcome": status,
+                "resources": agent["resources"],
+            }
+        }
+    return update
 
 
 def _all_sync_metrics(state: ParallelSyncState, at: str) -> list[dict[str, Any]]:
