@@ -227,27 +227,15 @@ def decide(
                 (run_id,),
             )
         ]
-        waiting = run.status in (RunStatus.INTERRUPTED, RunStatus.QUEUED, RunStatus.RUNNING)
+        decided_by = None
         if interrupt_id is not None and not any(p.interrupt_id == interrupt_id for p in pending):
             decided = conn.execute(
                 "SELECT decided_by FROM interrupts WHERE run_id = %s AND interrupt_id = %s"
                 " AND status = 'decided' ORDER BY id DESC LIMIT 1",
                 (run_id, interrupt_id),
             ).fetchone()
-            if decided:
-                raise Conflict(f"interrupt {interrupt_id} was already decided by {decided['decided_by']}")
-        if not waiting or not pending:
-            raise Conflict(f"run {run_id} is {run.status.value}, not waiting for an operator")
-        if interrupt_id is None:
-            if len(pending) > 1:
-                ids = ", ".join(p.interrupt_id for p in pending)
-                raise BadInput(f"run has {len(pending)} pending interrupts ({ids}); name one")
-            target = pending[0]
-        else:
-            matches = [p for p in pending if p.interrupt_id == interrupt_id]
-            if not matches:
-                raise NotFound(f"run {run_id} has no pending interrupt {interrupt_id}")
-            target = matches[0]
+            decided_by = decided["decided_by"] if decided else None
+        target = pick_interrupt(run, pending, interrupt_id, decided_by)
         response = resume_value(target.payload, action, payload, comment)
         conn.execute(
             "UPDATE interrupts SET status = 'decided', decided_by = %s, decided_at = now(),"
@@ -274,6 +262,38 @@ def decide(
             connection=conn,
         )
     return target
+
+
+def pick_interrupt(
+    run: Run, pending: list[PendingInterrupt], interrupt_id: str | None, decided_by: str | None
+) -> PendingInterrupt:
+    """The pending interrupt a decision answers, or why there is none (pure).
+
+    Args:
+        run: the run, locked by the caller.
+        pending: its pending interrupts, oldest first.
+        interrupt_id: the one the operator named, if any.
+        decided_by: who already decided ``interrupt_id`` when it is not pending.
+
+    Raises:
+        Conflict: the interrupt was already decided, or the run waits for no one.
+        BadInput: several are pending and none was named.
+        NotFound: the named interrupt is not pending on this run.
+    """
+    if decided_by is not None:
+        raise Conflict(f"interrupt {interrupt_id} was already decided by {decided_by}")
+    waiting = run.status in (RunStatus.INTERRUPTED, RunStatus.QUEUED, RunStatus.RUNNING)
+    if not waiting or not pending:
+        raise Conflict(f"run {run.id} is {run.status.value}, not waiting for an operator")
+    if interrupt_id is None:
+        if len(pending) > 1:
+            ids = ", ".join(p.interrupt_id for p in pending)
+            raise BadInput(f"run has {len(pending)} pending interrupts ({ids}); name one")
+        return pending[0]
+    matches = [p for p in pending if p.interrupt_id == interrupt_id]
+    if not matches:
+        raise NotFound(f"run {run.id} has no pending interrupt {interrupt_id}")
+    return matches[0]
 
 
 def _latest_checkpoint(conn: Connection, thread_id: str) -> str | None:
