@@ -583,7 +583,28 @@ def render_sync_points(
     if not points:
         st.caption("No sync points reported by this run.")
         return
-    first_seen = first_seen or {}
+    st.plotly_chart(
+        sync_point_figure(points), width="stretch", config={"displayModeBar": False}, key=f"{key}_bars"
+    )
+    rows = sync_point_rows(points, first_seen or {}, finished=finished, now=datetime.now(UTC))
+    st.dataframe(  # keyed: two inbox items may show identical tables
+        pd.DataFrame(rows),
+        hide_index=True,
+        width="stretch",
+        key=f"{key}_table",
+        column_config={
+            "remaining": st.column_config.TextColumn("remaining", width="medium"),
+            "failed": st.column_config.TextColumn("failed", width="small"),
+        },
+    )
+
+
+def _done_of(point: Mapping[str, Any]) -> str:
+    return f"{len(point.get('completed') or [])}/{len(point.get('required') or [])}"
+
+
+def sync_point_figure(points: list[Mapping[str, Any]]) -> go.Figure:
+    """Horizontal progress bars, grey / amber from 75 % / green at 100 %, with both thresholds drawn."""
     names = [str(p.get("name")) for p in points]
     progress = [float(p.get("progress") or 0.0) for p in points]
     colors = ["#16a34a" if v >= 1.0 else "#f59e0b" if v >= 0.75 else "#94a3b8" for v in progress]
@@ -593,7 +614,7 @@ def render_sync_points(
             y=names,
             orientation="h",
             marker_color=colors,
-            text=[f"{len(p.get('completed') or [])}/{len(p.get('required') or [])}" for p in points],
+            text=[_done_of(p) for p in points],
             textposition="auto",
             hovertemplate="%{y}: %{x:.0f}%<extra></extra>",
         )
@@ -611,40 +632,40 @@ def render_sync_points(
         yaxis=dict(autorange="reversed"),
         showlegend=False,
     )
-    st.plotly_chart(fig, width="stretch", config={"displayModeBar": False}, key=f"{key}_bars")
-    now = datetime.now(UTC)
+    return fig
+
+
+def _first_six(items: Iterable[Any]) -> str:
+    """Up to six names and how many more, or a dash for none."""
+    items = list(items or [])
+    return ", ".join(map(str, items[:6])) + (f" (+{len(items) - 6})" if len(items) > 6 else "") or "—"
+
+
+def sync_point_rows(
+    points: list[Mapping[str, Any]], first_seen: Mapping[str, datetime], *, finished: bool, now: datetime
+) -> list[dict[str, Any]]:
+    """The table under the bars: status, counts, how long each point waited, what is left.
+
+    A point waits from when it first appeared until it completed (or the run
+    finished); one still open has waited until ``now``.
+    """
     rows = []
     for p in points:
         start = first_seen.get(str(p.get("name")))
         done = float(p.get("progress") or 0) >= 1.0
         end = _parse_at(p.get("updated_at")) if (done or finished) else now
         waited = (end - start).total_seconds() if start and end else None
-        remaining = list(p.get("remaining") or [])
-        failed = list(p.get("failed") or [])
         rows.append(
             {
                 "sync point": p.get("name"),
                 "status": p.get("status"),
-                "done": f"{len(p.get('completed') or [])}/{len(p.get('required') or [])}",
+                "done": _done_of(p),
                 "waited": f"{waited:.1f} s" if waited is not None else "—",
-                "remaining": ", ".join(map(str, remaining[:6]))
-                + (f" (+{len(remaining) - 6})" if len(remaining) > 6 else "")
-                or "—",
-                "failed": ", ".join(map(str, failed[:6]))
-                + (f" (+{len(failed) - 6})" if len(failed) > 6 else "")
-                or "—",
+                "remaining": _first_six(p.get("remaining")),
+                "failed": _first_six(p.get("failed")),
             }
         )
-    st.dataframe(  # keyed: two inbox items may show identical tables
-        pd.DataFrame(rows),
-        hide_index=True,
-        width="stretch",
-        key=f"{key}_table",
-        column_config={
-            "remaining": st.column_config.TextColumn("remaining", width="medium"),
-            "failed": st.column_config.TextColumn("failed", width="small"),
-        },
-    )
+    return rows
 
 
 # ------------------------------------------------------------------ branch charts

@@ -145,3 +145,47 @@ def test_a_branch_that_reported_failure_is_red_in_the_graph_and_the_timeline() -
     frame = ui.branch_frame(events)
     assert list(frame["branch"]) == ["a", "b", "weather", "files"]
     assert ui.branch_colors(frame["status"]) == [ui.GREEN, ui.RED, ui.RED, ui.GREEN]
+
+
+def _point(name: str, done: int, required: int, **extra) -> dict:
+    names = [f"b{i}" for i in range(required)]
+    return {
+        "name": name,
+        "progress": done / required,
+        "completed": names[:done],
+        "required": names,
+        "remaining": names[done:],
+        **extra,
+    }
+
+
+def test_sync_point_bars_colour_by_threshold() -> None:
+    points = [_point("ingest", 1, 4), _point("validate", 3, 4), _point("merge", 2, 2)]
+    fig = ui.sync_point_figure(points)
+    [bar] = fig.data
+    assert list(bar.marker.color) == ["#94a3b8", "#f59e0b", "#16a34a"]
+    assert list(bar.x) == [25.0, 75.0, 100.0] and list(bar.text) == ["1/4", "3/4", "2/2"]
+    assert sorted(shape.x0 for shape in fig.layout.shapes) == [75, 100]
+
+
+def test_sync_point_rows_wait_until_done_or_now() -> None:
+    open_point = _point("ingest", 1, 9, status="waiting", failed=["b8"])
+    done_point = _point("merge", 2, 2, status="complete", updated_at=(T0 + timedelta(seconds=4)).isoformat())
+    unseen = _point("late", 0, 1, status="waiting")
+    first_seen = {"ingest": T0, "merge": T0 + timedelta(seconds=1)}
+    rows = ui.sync_point_rows(
+        [open_point, done_point, unseen], first_seen, finished=False, now=T0 + timedelta(seconds=10)
+    )
+    assert rows[0] == {
+        "sync point": "ingest",
+        "status": "waiting",
+        "done": "1/9",
+        "waited": "10.0 s",
+        "remaining": "b1, b2, b3, b4, b5, b6 (+2)",
+        "failed": "b8",
+    }
+    assert rows[1]["waited"] == "3.0 s" and rows[1]["remaining"] == "—" and rows[1]["failed"] == "—"
+    assert rows[2]["waited"] == "—"  # never seen in the events
+    # Once the run finished, an open point waited until its last update, not until now.
+    ended = ui.sync_point_rows([open_point], first_seen, finished=True, now=T0 + timedelta(seconds=99))
+    assert ended[0]["waited"] == "—"  # no updated_at recorded
