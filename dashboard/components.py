@@ -587,7 +587,7 @@ def render_sync_points(
         sync_point_figure(points), width="stretch", config={"displayModeBar": False}, key=f"{key}_bars"
     )
     rows = sync_point_rows(points, first_seen or {}, finished=finished, now=datetime.now(UTC))
-    st.dataframe(  # keyed: two inbox items may show identical tables
+    st.dataframe(
         pd.DataFrame(rows),
         hide_index=True,
         width="stretch",
