@@ -8,6 +8,7 @@ are never passed to ``unsafe_allow_html``: they go through ``st.json``,
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -82,6 +83,11 @@ WORD_JOINER = "\u2060"
 def md_escape(text: Any) -> str:
     """A user-supplied value for anything Streamlit renders as markdown: no formatting, links or HTML."""
     return _AUTOLINK.sub(WORD_JOINER, _MD_SPECIAL.sub(r"\\\1", str(text)))
+
+
+def plot_text(text: Any) -> str:
+    """A label for a plotly chart: plotly draws the tags it knows (<b>, <a href>, ...) in text; escaped, they show as typed."""
+    return html.escape(str(text), quote=False)
 
 
 def md_code(text: Any) -> str:
@@ -605,7 +611,7 @@ def _done_of(point: Mapping[str, Any]) -> str:
 
 def sync_point_figure(points: list[Mapping[str, Any]]) -> go.Figure:
     """Horizontal progress bars, grey / amber from 75 % / green at 100 %, with both thresholds drawn."""
-    names = [str(p.get("name")) for p in points]
+    names = [plot_text(p.get("name")) for p in points]
     progress = [float(p.get("progress") or 0.0) for p in points]
     colors = ["#16a34a" if v >= 1.0 else "#f59e0b" if v >= 0.75 else "#94a3b8" for v in progress]
     fig = go.Figure(
@@ -717,7 +723,7 @@ def render_branch_charts(frame: pd.DataFrame, *, key: str = "branches") -> None:
     for col, (field, title) in zip(cols, specs, strict=True):
         fig = go.Figure(
             go.Bar(
-                x=latest["branch"],
+                x=latest["branch"].map(plot_text),
                 y=latest[field].fillna(0),
                 marker_color=colors,
                 hovertemplate="%{x}: %{y}<extra></extra>",
@@ -801,6 +807,7 @@ def render_gantt(frame: pd.DataFrame, *, key: str = "gantt") -> None:
     import plotly.express as px
 
     frame = frame.copy()
+    frame["label"] = frame["label"].map(plot_text)
     frame["start"] = pd.to_datetime(frame["start"], utc=True)
     frame["finish"] = pd.to_datetime(frame["finish"], utc=True)
     # Zero-length tasks would be invisible.
@@ -832,7 +839,9 @@ def render_attribution(attribution: Mapping[str, float] | None, *, key: str = "a
         st.caption("No merge yet: source attribution appears once the branches are merged.")
         return
     items = sorted(attribution.items(), key=lambda kv: kv[1], reverse=True)
-    fig = go.Figure(go.Pie(labels=[k for k, _ in items], values=[v for _, v in items], hole=0.45, sort=False))
+    fig = go.Figure(
+        go.Pie(labels=[plot_text(k) for k, _ in items], values=[v for _, v in items], hole=0.45, sort=False)
+    )
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10))
     st.plotly_chart(fig, width="stretch", config={"displayModeBar": False}, key=key)
 
@@ -845,13 +854,14 @@ def render_scores(explanation: Mapping[str, Any], *, title: str = "", key: str =
     raw = explanation.get("raw_scores") or {}
     constrained = explanation.get("constrained_scores") or {}
     decisions = list(raw)
+    labels = [plot_text(d) for d in decisions]
     chosen = explanation.get("chosen")
     viable = set(explanation.get("viable") or [])
     fig = go.Figure()
-    fig.add_bar(name="raw", x=decisions, y=[raw[d] for d in decisions], marker_color="#94a3b8")
+    fig.add_bar(name="raw", x=labels, y=[raw[d] for d in decisions], marker_color="#94a3b8")
     fig.add_bar(
         name="constrained",
-        x=decisions,
+        x=labels,
         y=[constrained.get(d, 0) for d in decisions],
         marker_color=[
             "#16a34a" if d == chosen else "#3b82f6" if d in viable else "#cbd5e1" for d in decisions

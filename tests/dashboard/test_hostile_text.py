@@ -94,10 +94,14 @@ def test_graph_texts_are_plain_on_every_page(hostile_env: str, open_page) -> Non
     run = runs.launch("hostile_fixture", {}, actor=ACTOR)
     wait_for_status(run.id, RunStatus.INTERRUPTED)
 
-    detail = _hostile_shown(open_page("run_detail", run=run.id))
+    at_detail = open_page("run_detail", run=run.id)
+    detail = _hostile_shown(at_detail)
     assert f"Proposed: {ui.md_escape(HOSTILE[:60])}" in detail  # the interrupt's title (an expander label)
     assert ui.md_escape(HOSTILE) in detail  # its description
     assert all(_literal(v) for v in detail), detail
+    charts = [c.proto.spec for c in at_detail.get("plotly_chart")]  # the branch charts' labels
+    assert any("&lt;b&gt;" in c for c in charts), charts  # plotly's JSON writes a raw < as \u003c
+    assert not any("\\u003cb\\u003e" in c for c in charts), charts
 
     inbox = open_page("inbox")
     shown = _hostile_shown(inbox)
