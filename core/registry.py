@@ -134,6 +134,12 @@ class WorkflowSpec:
         sync_progress: the workflow's pure rebuild of live sync-point progress
             from stored event rows, for the run view; None: the latest
             ``sync_point`` event per name is shown.
+        state_panels: values of the state the run view shows on their own,
+            title → the keys leading to the value (``("final_report",)``); the
+            first is shown open.
+        attribution_path: the keys leading to a ``{branch: share}`` mapping of
+            how much each branch contributed to a merge, drawn on the run
+            view's Branches tab; None: the workflow merges nothing.
     """
 
     id: str
@@ -198,6 +204,8 @@ class WorkflowSpec:
     message_keys: tuple[str, ...] = ()
     outcome_rule: OutcomeRule | None = None
     sync_progress: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None
+    state_panels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    attribution_path: tuple[str, ...] | None = None
 
     def outcome_of(self, final_values: Mapping[str, Any] | None, status: str) -> Outcome:
         """The outcome of a run that finished with ``status`` and these final values.

@@ -217,6 +217,23 @@ def workflow(workflow_id: str) -> registry.WorkflowSpec:
     return registry.get_workflow(workflow_id)
 
 
+def workflow_or_none(workflow_id: str) -> registry.WorkflowSpec | None:
+    """The workflow, or None for a run whose workflow is no longer registered (its run view still opens)."""
+    try:
+        return registry.get_workflow(workflow_id)
+    except NotFound:
+        return None
+
+
+def value_at(values: Any, path: tuple[str, ...]) -> Any:
+    """The value the keys of ``path`` lead to in a state, or None where one is missing."""
+    for key in path:
+        if not isinstance(values, Mapping):
+            return None
+        values = values.get(key)
+    return values
+
+
 @st.cache_data(ttl=3600, show_spinner=False)
 def graph_shape(workflow_id: str) -> dict[str, Any]:
     """Nodes and edges of the compiled graph: ``{"nodes": [...], "edges": [(a, b, conditional)]}``."""
@@ -589,10 +606,8 @@ def sync_progress(workflow_id: str, event_rows: list[dict[str, Any]]) -> list[di
 
     Workflows that declare none fall back to the latest ``sync_point`` event per name.
     """
-    try:
-        rebuild = registry.get_workflow(workflow_id).sync_progress
-    except NotFound:  # a run of a workflow no longer registered still shows its events
-        rebuild = None
+    spec = workflow_or_none(workflow_id)
+    rebuild = spec.sync_progress if spec is not None else None
     if rebuild is not None:
         return rebuild(event_rows)
     latest: dict[str, dict[str, Any]] = {}

@@ -222,6 +222,7 @@ def _run_events(run_id: str) -> list[dict[str, Any]]:
 
 
 def _live(run_id: str, drawn: tuple[Any, ...]) -> None:
+    """The run's tabs, redrawn every few seconds until it finishes (the page's live fragment)."""
     try:
         run = services.get_run(run_id)
         events = _run_events(run_id)
@@ -232,14 +233,7 @@ def _live(run_id: str, drawn: tuple[Any, ...]) -> None:
     if _signature(run, pending) != drawn and _timer_rerun():
         st.rerun(scope="app")  # new interrupts, or finished: the full page redraws
 
-    waiting_nodes = [p.node for p in pending if p.node]
-    states, branches = ui.node_states(events, waiting_nodes=waiting_nodes)
-    try:
-        shape = services.graph_shape(run.workflow_id)
-    except Exception as exc:  # noqa: BLE001 - an unloadable workflow still shows its events
-        shape = None
-        ui.render_error(exc, "Cannot draw the graph: ")
-
+    spec = services.workflow_or_none(run.workflow_id)
     values: dict[str, Any] = {}
     state_error: Exception | None = None
     try:
@@ -254,50 +248,72 @@ def _live(run_id: str, drawn: tuple[Any, ...]) -> None:
             _messages(chats)
     overview, branches_tab, timeline_tab, state_tab, store_tab = tabs[-5:]
     with overview:
-        points = services.sync_progress(run.workflow_id, events)
-        if points:
-            st.subheader("Sync points")
-            ui.render_sync_points(points, ui.sync_first_seen(events), finished=run.status.finished)
-        st.subheader("Graph")
-        if shape:
-            ui.render_graph(shape, states, branches)
-    if state_error is not None:
-        with state_tab:
-            ui.render_error(state_error, "Cannot read the state: ")
+        _overview(run, events, pending)
     with branches_tab:
-        st.subheader("Branch performance")
-        ui.render_branch_charts(ui.branch_frame(events))
-        st.subheader("Merge source attribution")
-        integration = values.get("integration_result") if isinstance(values, dict) else None
-        ui.render_attribution(
-            (integration or {}).get("source_attribution") if isinstance(integration, dict) else None
-        )
+        _branches(events, values, spec)
     with timeline_tab:
-        st.subheader("Every node and branch")
-        ui.render_gantt(ui.gantt_frame(events))
-        frame = ui.events_frame(events)
-        st.caption(f"{len(events)} event(s)")
-        if not frame.empty:
-            st.dataframe(
-                frame,
-                hide_index=True,
-                width="stretch",
-                height=320,
-                column_config={"at": st.column_config.DatetimeColumn("at", format="HH:mm:ss.SSS")},
-            )
-        ui.render_json("Execution timeline (from the state)", values.get("execution_timeline"))
+        _timeline(events)
     with store_tab:
         _store_items(run.id)
     with state_tab:
-        ui.render_json("Run input", run.input)
-        if run.context is not None or run.config:
-            ui.render_json("Run context", run.context)
-            ui.render_json("Configurable", run.config)
-        ui.render_json("Current state", services.jsonable(values))
-        if values.get("sync_metrics"):
-            ui.render_json("Sync metrics", values.get("sync_metrics"))
-        if values.get("final_report"):
-            ui.render_json("Final report", values.get("final_report"), expanded=True)
+        if state_error is not None:
+            ui.render_error(state_error, "Cannot read the state: ")
+        _state(run, values, spec)
+
+
+def _overview(run: Any, events: list[dict[str, Any]], pending: list[Any]) -> None:
+    """Sync points (when the workflow reports any) above the graph coloured by node state."""
+    points = services.sync_progress(run.workflow_id, events)
+    if points:
+        st.subheader("Sync points")
+        ui.render_sync_points(points, ui.sync_first_seen(events), finished=run.status.finished)
+    st.subheader("Graph")
+    try:
+        shape = services.graph_shape(run.workflow_id)
+    except Exception as exc:  # noqa: BLE001 - an unloadable workflow still shows its events
+        ui.render_error(exc, "Cannot draw the graph: ")
+        return
+    states, branches = ui.node_states(events, waiting_nodes=[p.node for p in pending if p.node])
+    if shape:
+        ui.render_graph(shape, states, branches)
+
+
+def _branches(events: list[dict[str, Any]], values: dict[str, Any], spec: Any) -> None:
+    """Branch charts from the events; the merge's source attribution where the workflow declares one."""
+    st.subheader("Branch performance")
+    ui.render_branch_charts(ui.branch_frame(events))
+    if spec is not None and spec.attribution_path:
+        st.subheader("Merge source attribution")
+        ui.render_attribution(services.value_at(values, spec.attribution_path))
+
+
+def _timeline(events: list[dict[str, Any]]) -> None:
+    st.subheader("Every node and branch")
+    ui.render_gantt(ui.gantt_frame(events))
+    frame = ui.events_frame(events)
+    st.caption(f"{len(events)} event(s)")
+    if not frame.empty:
+        st.dataframe(
+            frame,
+            hide_index=True,
+            width="stretch",
+            height=320,
+            column_config={"at": st.column_config.DatetimeColumn("at", format="HH:mm:ss.SSS")},
+        )
+
+
+def _state(run: Any, values: dict[str, Any], spec: Any) -> None:
+    """Input, context, the whole state, then the values the workflow declares as panels of their own."""
+    ui.render_json("Run input", run.input)
+    if run.context is not None or run.config:
+        ui.render_json("Run context", run.context)
+        ui.render_json("Configurable", run.config)
+    ui.render_json("Current state", services.jsonable(values))
+    panels = list(spec.state_panels.items()) if spec is not None else []
+    for index, (title, path) in enumerate(panels):
+        value = services.value_at(values, path)
+        if value:
+            ui.render_json(title, services.jsonable(value), expanded=index == 0)  # the first is shown open
 
 
 def _messages(chats: dict[str, list[Any]]) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core import db, runs
+from core import db, runner, runs
+from core.registry import get_workflow
 from tests.dashboard.conftest import ACTOR, texts
 
 PAGES = ("runs", "launch", "run_detail", "inbox", "routing", "checkpoints", "threads", "audit", "settings")
@@ -42,3 +43,22 @@ def test_database_unavailable_is_one_line(open_page, monkeypatch: pytest.MonkeyP
     assert not at.exception
     assert [e.value for e in at.error if "Database unavailable" in e.value]
     assert "Traceback" not in texts(at)
+
+
+def test_the_run_view_shows_the_panels_its_workflow_declares(open_page) -> None:
+    """parallel_sync declares its merge attribution and report panels; a saga declares none and shows none."""
+    raw = {**get_workflow("parallel_sync").load_sample("02_failing_branch"), "max_retries": 0}
+    sync_run = runs.launch("parallel_sync", raw, actor=ACTOR)
+    assert runner.drive_now(sync_run.id, {"kind": "start"}) is runs.RunStatus.INTERRUPTED
+    at = open_page("run_detail", run=sync_run.id)
+    assert not at.exception
+    assert "Merge source attribution" in [h.value for h in at.subheader]
+    assert "Execution timeline (from the state)" in [e.label for e in at.expander]
+
+    saga = runs.launch(
+        "saga", get_workflow("saga").load_sample(get_workflow("saga").default_sample), actor=ACTOR
+    )
+    at = open_page("run_detail", run=saga.id)
+    assert not at.exception
+    assert "Merge source attribution" not in [h.value for h in at.subheader]
+    assert not {"Execution timeline (from the state)", "Final report"} & {e.label for e in at.expander}

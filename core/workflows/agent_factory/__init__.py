@@ -21,6 +21,7 @@ SPEC = WorkflowSpec(
     input_model=AgentFactoryInput,
     samples=samples_in("agent_factory"),
     outcome_rule=outcome,
+    state_panels={"Execution timeline (from the state)": ("execution_timeline",)},
     interrupt_points=(),
     priority="MEDIUM",
 )

@@ -24,6 +24,12 @@ SPEC = WorkflowSpec(
     samples=samples_in("parallel_sync"),
     outcome_rule=outcome,
     sync_progress=sync_progress_from_events,
+    state_panels={
+        "Final report": ("final_report",),
+        "Sync metrics": ("sync_metrics",),
+        "Execution timeline (from the state)": ("execution_timeline",),
+    },
+    attribution_path=("integration_result", "source_attribution"),
     interrupt_points=("approve_sync_point", "approve_quality"),
     priority="HIGH",
 )
