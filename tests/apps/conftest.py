@@ -41,11 +41,21 @@ class Console:
         return self("rollback", run_id, "--checkpoint", checkpoint_id, "--reason", "try again", "--wait")
 
 
+# Each test file registers only its own apps: every CLI call and worker imports what is registered,
+# and deepagents, langmem and the rest together cost seconds per process on a busy machine.
+ENTRIES_OF_TEST_FILE = {
+    "test_apps_cli": ENTRIES,
+    "test_multiagent_cli": multiagent.ENTRIES,
+    "test_hitl_apps_cli": hitl_apps.ENTRIES,
+    "test_memory_apps_cli": memory_apps.ENTRIES,
+}
+
+
 @pytest.fixture
-def apps_env(cli_env: dict[str, str]) -> dict[str, str]:
-    cli_env["LGOPS_WORKFLOWS"] = ",".join(
-        (ENTRIES, multiagent.ENTRIES, hitl_apps.ENTRIES, memory_apps.ENTRIES)
-    )
+def apps_env(cli_env: dict[str, str], request: pytest.FixtureRequest) -> dict[str, str]:
+    test_file = request.module.__name__.rsplit(".", 1)[-1]
+    every = ",".join(ENTRIES_OF_TEST_FILE.values())
+    cli_env["LGOPS_WORKFLOWS"] = ENTRIES_OF_TEST_FILE.get(test_file, every)
     return cli_env
 
 

@@ -18,17 +18,17 @@ import pytest
 from core import checkpoints, registry, runs
 from core.runs import RunStatus
 from dashboard.services import DEFAULT_ACTOR
-from tests.apps import apps, hitl_apps, memory_apps, multiagent
+from tests.apps import memory_apps, multiagent
 from tests.browser.test_console import _approve_next, _settle
 from tests.browser.test_rollback_gate import _wait
 
 ME = DEFAULT_ACTOR  # the dashboard without sign-in
-APPS = ",".join((apps.ENTRIES, multiagent.ENTRIES, hitl_apps.ENTRIES, memory_apps.ENTRIES))
+APPS = ",".join((multiagent.ENTRIES, memory_apps.ENTRIES))  # only the two apps driven here
 
 
 @pytest.fixture
 def cli_env(cli_env: dict[str, str]) -> dict[str, str]:
-    """The app, its worker and the CLI register the apps of tests/apps."""
+    """The app, its worker and the CLI register the apps this file drives."""
     cli_env["LGOPS_WORKFLOWS"] = APPS
     return cli_env
 
