@@ -37,6 +37,8 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
+from core.db import get_pool
+
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 WEATHER_DIR = DATA_DIR / "weather"
 
@@ -378,8 +380,6 @@ class DatabaseAdapter(Adapter):
     @property
     def pool(self) -> Any:
         if self._pool is None:
-            from core.db import get_pool
-
             self._pool = get_pool()
         return self._pool
 

@@ -3,6 +3,10 @@
 Data goes to stdout (only JSON with ``--json``), messages to stderr, one line
 each. Exit codes: 0 ok, 1 failure, 2 bad input, 3 conflict, 4 not found,
 5 forbidden (role or read-only mode).
+
+Each command imports what it needs inside its own function, on purpose: a
+read command must not pay for LangGraph, procrastinate or pandas (about a
+second of imports) that only launching or working needs.
 """
 
 from __future__ import annotations

@@ -66,12 +66,12 @@ from typing import Any
 
 from psycopg import Connection
 
-from core import run_writes
+from core import auth, run_writes
 from core.checkpointer import postgres_saver
 from core.config import Settings, load_settings
 from core.db import get_pool
 from core.enums import PRIORITIES, Priority
-from core.errors import UnreadableCheckpoint
+from core.errors import BadInput, UnreadableCheckpoint
 
 log = logging.getLogger(__name__)
 
@@ -532,16 +532,10 @@ def prune(
     """
     actor = (actor or "").strip()[:200]
     if not actor:
-        from core.errors import BadInput
-
         raise BadInput("a prune needs an actor (who is doing it)")
     if batch_size < 1:
-        from core.errors import BadInput
-
         raise BadInput("batch_size must be at least 1")
     if not dry_run:
-        from core import auth
-
         auth.require(actor, "prune")  # admins only; refused in read-only mode
     return _prune(older_than_days, dry_run, actor, batch_size, factors)
 
@@ -558,8 +552,6 @@ def _prune(
     try:
         ages = retention_ages(older_than_days, factors)
     except ValueError as exc:
-        from core.errors import BadInput
-
         raise BadInput(str(exc)) from None
     report = PruneReport(dry_run=dry_run, older_than_days=older_than_days, ages_days=ages)
     pool = get_pool()
@@ -664,10 +656,8 @@ def scheduled_prune(*, stop: threading.Event | None = None) -> PruneReport | Non
     shutdown) ends it after the batch in progress.
     Returns the report, or None when nothing ran.
     """
-    from core.auth import read_only
-
     age = scheduled_age()
-    if age is None or read_only():
+    if age is None or auth.read_only():
         return None
     with get_pool().connection() as conn:
         got = conn.execute("SELECT pg_try_advisory_lock(%s) AS ok", (_PRUNE_LOCK_KEY,)).fetchone()["ok"]

@@ -1,6 +1,8 @@
 """Core's imports run one way: no module of ``core`` reaches itself through its imports.
 
-Imports inside functions count too, so a circle cannot hide behind one.
+Imports inside functions count too, so a circle cannot hide behind one, and
+each of them must say why it is there (an optional dependency, or a cost a
+fast path must not pay); the CLI says so once, in its module docstring.
 The worker (the process) sits on top: nothing in core but the CLI imports it.
 """
 
@@ -110,3 +112,38 @@ def test_parallel_sync_declares_its_live_progress() -> None:
 
     assert get_workflow("parallel_sync").sync_progress is sync_progress_from_events
     assert get_workflow("saga").sync_progress is None
+
+
+LAZY_BY_DOCSTRING = {"cli.py"}  # its docstring: each command imports what it alone needs
+
+
+def _unexplained_function_imports(source: str, name: str) -> list[str]:
+    """Imports inside a function with no comment on their line or the line above."""
+    lines = source.splitlines()
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for inner in ast.walk(node):
+            if isinstance(inner, ast.Import | ast.ImportFrom):
+                here, above = lines[inner.lineno - 1], lines[inner.lineno - 2]
+                if "#" not in here and not above.strip().startswith("#"):
+                    found.append(f"{name}:{inner.lineno}: {here.strip()}")
+    return found
+
+
+def test_imports_inside_functions_say_why() -> None:
+    files = [p for p in CORE.rglob("*.py") if not (p.parent == CORE and p.name in LAZY_BY_DOCSTRING)]
+    found = [
+        line
+        for path in sorted(files)
+        for line in _unexplained_function_imports(path.read_text(), str(path.relative_to(CORE.parent)))
+    ]
+    assert not found, "an import inside a function needs its reason in a comment:\n" + "\n".join(found)
+
+
+def test_the_lint_finds_an_unexplained_import() -> None:
+    bare = "def f():\n    x = 1\n    import json\n    return json, x\n"
+    explained = "def f():\n    # json: only this path needs it\n    import json\n    return json\n"
+    assert _unexplained_function_imports(bare, "m.py") == ["m.py:3: import json"]
+    assert _unexplained_function_imports(explained, "m.py") == []
