@@ -77,8 +77,11 @@ def _transaction() -> Iterator[Connection]:
         yield conn
 
 
+_LOCK_RUN_SQL = "SELECT * FROM runs WHERE id = %s FOR UPDATE"
+
+
 def _lock_run(conn: Connection, run_id: str) -> Run:
-    row = conn.execute("SELECT * FROM runs WHERE id = %s FOR UPDATE", (run_id,)).fetchone()
+    row = conn.execute(_LOCK_RUN_SQL, (run_id,)).fetchone()
     if row is None:
         raise NotFound(f"no run {run_id}")
     return Run.from_row(row)
@@ -136,6 +139,12 @@ def _configurable(raw: Any) -> dict[str, Any]:
     return raw
 
 
+_INSERT_RUN_SQL = (
+    "INSERT INTO runs (id, thread_id, workflow_id, status, input, priority, created_by, context, config)"
+    " VALUES (%s, %s, %s, 'queued', %s, %s, %s, %s, %s) RETURNING *"
+)
+
+
 def launch(
     workflow_id: str,
     raw_input: dict[str, Any] | None = None,
@@ -168,8 +177,7 @@ def launch(
     run_id = str(uuid.uuid4())
     with _transaction() as conn:
         row = conn.execute(
-            "INSERT INTO runs (id, thread_id, workflow_id, status, input, priority, created_by, context, config)"
-            " VALUES (%s, %s, %s, 'queued', %s, %s, %s, %s, %s) RETURNING *",
+            _INSERT_RUN_SQL,
             (
                 run_id,
                 run_id,
@@ -191,6 +199,20 @@ def launch(
         run_writes.audit(conn, actor, "launch", run_id, details=details)
         queue.enqueue(run_id, {"kind": "start"}, connection=conn)
     return Run.from_row(row)
+
+
+_PENDING_INTERRUPTS_SQL = "SELECT * FROM interrupts WHERE run_id = %s AND status = 'pending' ORDER BY id"
+_DECIDED_BY_SQL = (
+    "SELECT decided_by FROM interrupts WHERE run_id = %s AND interrupt_id = %s"
+    " AND status = 'decided' ORDER BY id DESC LIMIT 1"
+)
+_DECIDE_INTERRUPT_SQL = (
+    "UPDATE interrupts SET status = 'decided', decided_by = %s, decided_at = now(),"
+    " response = %s WHERE run_id = %s AND interrupt_id = %s AND status = 'pending'"
+)
+_QUEUE_INTERRUPTED_SQL = (
+    "UPDATE runs SET status = 'queued', updated_at = now() WHERE id = %s AND status = 'interrupted'"
+)
 
 
 def decide(
@@ -220,32 +242,15 @@ def decide(
     with _transaction() as conn:
         auth.require(actor, "decide", conn)
         run = _lock_run(conn, run_id)
-        pending = [
-            PendingInterrupt.from_row(r)
-            for r in conn.execute(
-                "SELECT * FROM interrupts WHERE run_id = %s AND status = 'pending' ORDER BY id",
-                (run_id,),
-            )
-        ]
+        pending = [PendingInterrupt.from_row(r) for r in conn.execute(_PENDING_INTERRUPTS_SQL, (run_id,))]
         decided_by = None
         if interrupt_id is not None and not any(p.interrupt_id == interrupt_id for p in pending):
-            decided = conn.execute(
-                "SELECT decided_by FROM interrupts WHERE run_id = %s AND interrupt_id = %s"
-                " AND status = 'decided' ORDER BY id DESC LIMIT 1",
-                (run_id, interrupt_id),
-            ).fetchone()
+            decided = conn.execute(_DECIDED_BY_SQL, (run_id, interrupt_id)).fetchone()
             decided_by = decided["decided_by"] if decided else None
         target = pick_interrupt(run, pending, interrupt_id, decided_by)
         response = resume_value(target.payload, action, payload, comment)
-        conn.execute(
-            "UPDATE interrupts SET status = 'decided', decided_by = %s, decided_at = now(),"
-            " response = %s WHERE run_id = %s AND interrupt_id = %s AND status = 'pending'",
-            (actor, Jsonb(response), run_id, target.interrupt_id),
-        )
-        conn.execute(
-            "UPDATE runs SET status = 'queued', updated_at = now() WHERE id = %s AND status = 'interrupted'",
-            (run_id,),
-        )
+        conn.execute(_DECIDE_INTERRUPT_SQL, (actor, Jsonb(response), run_id, target.interrupt_id))
+        conn.execute(_QUEUE_INTERRUPTED_SQL, (run_id,))
         run_writes.audit(
             conn,
             actor,
@@ -296,13 +301,15 @@ def pick_interrupt(
     return matches[0]
 
 
+_LATEST_CHECKPOINT_SQL = (
+    "SELECT checkpoint_id FROM checkpoints WHERE thread_id = %s AND checkpoint_ns = ''"
+    " ORDER BY checkpoint_id DESC LIMIT 1"
+)
+
+
 def _latest_checkpoint(conn: Connection, thread_id: str) -> str | None:
     """The thread's newest root checkpoint id (the one LangGraph continues from)."""
-    row = conn.execute(
-        "SELECT checkpoint_id FROM checkpoints WHERE thread_id = %s AND checkpoint_ns = ''"
-        " ORDER BY checkpoint_id DESC LIMIT 1",
-        (thread_id,),
-    ).fetchone()
+    row = conn.execute(_LATEST_CHECKPOINT_SQL, (thread_id,)).fetchone()
     return row["checkpoint_id"] if row else None
 
 
@@ -318,6 +325,13 @@ def _check_sendable(run: Run) -> None:
         RunStatus.CANCELLED: "was cancelled; launch a new run",
     }[run.status]
     raise Conflict(f"run {run.id} {why}")
+
+
+_SEND_RUN_SQL = (
+    "UPDATE runs SET status = 'queued', finished_at = NULL, error = NULL, outcome = NULL,"
+    " next_input = %s, next_input_after = %s, updated_at = now() WHERE id = %s RETURNING *"
+)
+_INSERT_INPUT_SENT_SQL = "INSERT INTO run_events (run_id, kind, data) VALUES (%s, 'input_sent', %s)"
 
 
 def send(run_id: str, raw_input: Any, *, actor: str) -> Run:
@@ -347,13 +361,9 @@ def send(run_id: str, raw_input: Any, *, actor: str) -> Run:
         after = _latest_checkpoint(conn, run.thread_id)
         if after is None:
             raise Conflict(f"run {run_id} has no checkpoint to continue from")
-        row = conn.execute(
-            "UPDATE runs SET status = 'queued', finished_at = NULL, error = NULL, outcome = NULL,"
-            " next_input = %s, next_input_after = %s, updated_at = now() WHERE id = %s RETURNING *",
-            (Jsonb(graph_input), after, run_id),
-        ).fetchone()
+        row = conn.execute(_SEND_RUN_SQL, (Jsonb(graph_input), after, run_id)).fetchone()
         conn.execute(
-            "INSERT INTO run_events (run_id, kind, data) VALUES (%s, 'input_sent', %s)",
+            _INSERT_INPUT_SENT_SQL,
             (run_id, Jsonb({"input": graph_input, "checkpoint_id": after, "by": actor})),
         )
         run_writes.audit(
@@ -368,6 +378,12 @@ def send(run_id: str, raw_input: Any, *, actor: str) -> Run:
     return Run.from_row(row)
 
 
+_CANCEL_RUN_SQL = (
+    "UPDATE runs SET status = 'cancelled', outcome = 'cancelled', finished_at = now(), updated_at = now(),"
+    " next_input = NULL, next_input_after = NULL WHERE id = %s RETURNING *"
+)
+
+
 def cancel(run_id: str, *, actor: str, reason: str | None = None) -> Run:
     """Cancel a run that has not finished; a running step stops at its next event."""
     actor = _check_actor(actor)
@@ -378,11 +394,7 @@ def cancel(run_id: str, *, actor: str, reason: str | None = None) -> Run:
         run = _lock_run(conn, run_id)
         if run.status.finished:
             raise Conflict(f"run {run_id} already {run.status.value}")
-        row = conn.execute(
-            "UPDATE runs SET status = 'cancelled', outcome = 'cancelled', finished_at = now(), updated_at = now(),"
-            " next_input = NULL, next_input_after = NULL WHERE id = %s RETURNING *",
-            (run_id,),
-        ).fetchone()
+        row = conn.execute(_CANCEL_RUN_SQL, (run_id,)).fetchone()
         _supersede_pending(conn, run_id)
         run_writes.audit(conn, actor, "cancel", run_id, reason=reason, details={"from": run.status.value})
     return Run.from_row(row)
@@ -475,6 +487,32 @@ def _at_breakpoint(graph: Any, fork: dict[str, Any]) -> bool:
     return after == "*" or bool(ran & set(after))
 
 
+_INSERT_INTERRUPT_SQL = (
+    "INSERT INTO interrupts (run_id, interrupt_id, node, payload, checkpoint_id) VALUES (%s, %s, %s, %s, %s)"
+)
+
+
+def _insert_interrupts(
+    conn: Connection, run_id: str, pending: list[dict[str, Any]], checkpoint_id: str | None
+) -> None:
+    """Record a run's pending interrupts, all asked at ``checkpoint_id`` (a rollback's or an attach's)."""
+    for p in pending:
+        conn.execute(
+            _INSERT_INTERRUPT_SQL,
+            (run_id, p["interrupt_id"], p.get("node"), Jsonb(to_jsonable(p["payload"])), checkpoint_id),
+        )
+
+
+_CHECKPOINT_SOURCE_SQL = (
+    "SELECT metadata->>'source' AS source FROM checkpoints"
+    " WHERE thread_id = %s AND checkpoint_ns = '' AND checkpoint_id = %s"
+)
+_ROLLBACK_RUN_SQL = (
+    "UPDATE runs SET status = %s, finished_at = NULL, error = NULL, outcome = NULL,"
+    " next_input = NULL, next_input_after = NULL, updated_at = now() WHERE id = %s"
+)
+
+
 def rollback(
     run_id: str,
     checkpoint_id: str,
@@ -506,11 +544,7 @@ def rollback(
         run = _lock_run(conn, run_id)
         if run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
             raise Conflict(f"run {run_id} is {run.status.value}; roll back once it has stopped")
-        found = conn.execute(
-            "SELECT metadata->>'source' AS source FROM checkpoints"
-            " WHERE thread_id = %s AND checkpoint_ns = '' AND checkpoint_id = %s",
-            (run.thread_id, checkpoint_id),
-        ).fetchone()
+        found = conn.execute(_CHECKPOINT_SOURCE_SQL, (run.thread_id, checkpoint_id)).fetchone()
         if not found:
             raise NotFound(f"run {run_id} has no checkpoint {checkpoint_id}")
         spec = get_workflow(run.workflow_id)
@@ -536,17 +570,12 @@ def rollback(
         fork_id = fork["configurable"]["checkpoint_id"]
         _supersede_pending(conn, run_id)
         conn.execute(
-            "UPDATE runs SET status = %s, finished_at = NULL, error = NULL, outcome = NULL,"
-            " next_input = NULL, next_input_after = NULL, updated_at = now() WHERE id = %s",
-            ((RunStatus.INTERRUPTED if paused else RunStatus.QUEUED).value, run_id),
+            _ROLLBACK_RUN_SQL, ((RunStatus.INTERRUPTED if paused else RunStatus.QUEUED).value, run_id)
         )
         if paused:
-            for p in pending_from_state(graph.get_state(fork, subgraphs=True)):
-                conn.execute(
-                    "INSERT INTO interrupts (run_id, interrupt_id, node, payload, checkpoint_id)"
-                    " VALUES (%s, %s, %s, %s, %s)",
-                    (run_id, p["interrupt_id"], p.get("node"), Jsonb(to_jsonable(p["payload"])), fork_id),
-                )
+            _insert_interrupts(
+                conn, run_id, pending_from_state(graph.get_state(fork, subgraphs=True)), fork_id
+            )
         run_writes.audit(
             conn,
             actor,
@@ -567,6 +596,17 @@ def rollback(
     return fork_id
 
 
+_ATTACH_LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtext(%s))"
+_RUN_OF_THREAD_SQL = "SELECT id FROM runs WHERE thread_id = %s"
+_THREAD_EXISTS_SQL = "SELECT 1 FROM checkpoints WHERE thread_id = %s AND checkpoint_ns = '' LIMIT 1"
+_INSERT_ATTACHED_RUN_SQL = (
+    "INSERT INTO runs (id, thread_id, workflow_id, status, input, priority, created_by,"
+    " started_at, finished_at, outcome)"
+    " VALUES (%s, %s, %s, %s, '{}', %s, %s, now(), CASE WHEN %s THEN now() END, %s) RETURNING *"
+)
+_INSERT_ATTACHED_EVENT_SQL = "INSERT INTO run_events (run_id, kind, data) VALUES (%s, 'attached', %s)"
+
+
 def attach(thread_id: str, workflow_id: str, *, actor: str, reason: str | None = None) -> Run:
     """Attach a thread an application wrote itself to a registered workflow.
 
@@ -584,13 +624,11 @@ def attach(thread_id: str, workflow_id: str, *, actor: str, reason: str | None =
     run_id = str(uuid.uuid4())
     with _transaction() as conn:
         auth.require(actor, "attach", conn)
-        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"attach:{thread_id}",))
-        taken = conn.execute("SELECT id FROM runs WHERE thread_id = %s", (thread_id,)).fetchone()
+        conn.execute(_ATTACH_LOCK_SQL, (f"attach:{thread_id}",))
+        taken = conn.execute(_RUN_OF_THREAD_SQL, (thread_id,)).fetchone()
         if taken:
             raise Conflict(f"thread {thread_id} is already run {taken['id']}")
-        exists = conn.execute(
-            "SELECT 1 FROM checkpoints WHERE thread_id = %s AND checkpoint_ns = '' LIMIT 1", (thread_id,)
-        ).fetchone()
+        exists = conn.execute(_THREAD_EXISTS_SQL, (thread_id,)).fetchone()
         if not exists:
             raise NotFound(f"no thread {thread_id!r} in the checkpoint tables")
         graph = graphs.on_connection(spec, conn)
@@ -601,19 +639,12 @@ def attach(thread_id: str, workflow_id: str, *, actor: str, reason: str | None =
         checkpoint_id = state.config["configurable"].get("checkpoint_id")
         outcome = spec.outcome_of(state.values, status.value).value if status.finished else None
         row = conn.execute(
-            "INSERT INTO runs (id, thread_id, workflow_id, status, input, priority, created_by,"
-            " started_at, finished_at, outcome)"
-            " VALUES (%s, %s, %s, %s, '{}', %s, %s, now(), CASE WHEN %s THEN now() END, %s) RETURNING *",
+            _INSERT_ATTACHED_RUN_SQL,
             (run_id, thread_id, spec.id, status.value, spec.priority, actor, status.finished, outcome),
         ).fetchone()
-        for p in pending:
-            conn.execute(
-                "INSERT INTO interrupts (run_id, interrupt_id, node, payload, checkpoint_id)"
-                " VALUES (%s, %s, %s, %s, %s)",
-                (run_id, p["interrupt_id"], p.get("node"), Jsonb(to_jsonable(p["payload"])), checkpoint_id),
-            )
+        _insert_interrupts(conn, run_id, pending, checkpoint_id)
         conn.execute(
-            "INSERT INTO run_events (run_id, kind, data) VALUES (%s, 'attached', %s)",
+            _INSERT_ATTACHED_EVENT_SQL,
             (run_id, Jsonb({"thread_id": thread_id, "interrupts": [p["interrupt_id"] for p in pending]})),
         )
         run_writes.audit(
@@ -669,6 +700,9 @@ def _check_thread_fits(conn: Connection, graph: Any, thread_id: str, workflow_id
         )
 
 
+_DELETE_RUN_SQL = "DELETE FROM runs WHERE id = %s"
+
+
 def detach(run_id: str, *, actor: str, reason: str | None = None) -> str:
     """Detach an attached thread: the console forgets the run, the thread stays as it is.
 
@@ -691,7 +725,7 @@ def detach(run_id: str, *, actor: str, reason: str | None = None) -> str:
             )
         if run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
             raise Conflict(f"run {run_id} is {run.status.value}; detach it once it has stopped")
-        conn.execute("DELETE FROM runs WHERE id = %s", (run_id,))
+        conn.execute(_DELETE_RUN_SQL, (run_id,))
         run_writes.audit(
             conn,
             actor,
@@ -706,6 +740,13 @@ def detach(run_id: str, *, actor: str, reason: str | None = None) -> str:
 # ------------------------------------------------------- worker reporting
 
 
+_CLAIM_SQL = (
+    "UPDATE runs SET status = 'running', started_at = coalesce(started_at, now()),"
+    " attempts = attempts + 1, worker = %s, updated_at = now(), lease_epoch = lease_epoch + 1"
+    " WHERE id = %s AND status IN ('queued', 'running') RETURNING *"
+)
+
+
 def mark_running(run_id: str, worker: str) -> Run | None:
     """Claim a run for a worker step; None when it was cancelled or finished meanwhile.
 
@@ -715,13 +756,12 @@ def mark_running(run_id: str, worker: str) -> Run | None:
     The claiming step's lease is ``Lease.claimed(run.id, run.lease_epoch)``.
     """
     with get_pool().connection() as conn:
-        row = conn.execute(
-            "UPDATE runs SET status = 'running', started_at = coalesce(started_at, now()),"
-            " attempts = attempts + 1, worker = %s, updated_at = now(), lease_epoch = lease_epoch + 1"
-            " WHERE id = %s AND status IN ('queued', 'running') RETURNING *",
-            (worker, run_id),
-        ).fetchone()
+        row = conn.execute(_CLAIM_SQL, (worker, run_id)).fetchone()
     return Run.from_row(row) if row else None
+
+
+_HAND_BACK_SQL = "UPDATE runs SET status = 'queued', worker = NULL, updated_at = now() WHERE id = %s AND status = 'running'"
+_INSERT_HANDED_BACK_SQL = "INSERT INTO run_events (run_id, kind, data) VALUES (%s, %s, %s)"
 
 
 def hand_back(run_id: str, worker: str, lease: Lease) -> None:
@@ -733,15 +773,13 @@ def hand_back(run_id: str, worker: str, lease: Lease) -> None:
     """
     with _transaction() as conn:
         check_lease(conn, lease, lock="update")
+        conn.execute(_HAND_BACK_SQL, (run_id,))
         conn.execute(
-            "UPDATE runs SET status = 'queued', worker = NULL, updated_at = now()"
-            " WHERE id = %s AND status = 'running'",
-            (run_id,),
+            _INSERT_HANDED_BACK_SQL, (run_id, EventKind.HANDED_BACK.value, Jsonb({"worker": worker}))
         )
-        conn.execute(
-            "INSERT INTO run_events (run_id, kind, data) VALUES (%s, %s, %s)",
-            (run_id, EventKind.HANDED_BACK.value, Jsonb({"worker": worker})),
-        )
+
+
+_STATUS_SQL = "SELECT status, lease_epoch FROM runs WHERE id = %s"
 
 
 def status_of(run_id: str, lease: Lease | None = None) -> RunStatus:
@@ -751,7 +789,7 @@ def status_of(run_id: str, lease: Lease | None = None) -> RunStatus:
     took the run over, so a step between two writes notices it too.
     """
     with get_pool().connection() as conn:
-        row = conn.execute("SELECT status, lease_epoch FROM runs WHERE id = %s", (run_id,)).fetchone()
+        row = conn.execute(_STATUS_SQL, (run_id,)).fetchone()
     if row is None:
         raise NotFound(f"no run {run_id}")
     if lease is not None and row["lease_epoch"] != lease.epoch:
@@ -772,6 +810,15 @@ def record_event(
     record_events(
         run_id, [{"kind": kind, "node": node, "task_id": task_id, "duration_ms": duration_ms, "data": data}]
     )
+
+
+_EVENTS_ASYNC_COMMIT_SQL = "SET LOCAL synchronous_commit = off"
+_INSERT_EVENTS_SQL = (
+    "INSERT INTO run_events (run_id, kind, node, task_id, duration_ms, data) VALUES (%s, %s, %s, %s, %s, %s)"
+)
+_INSERT_DECISIONS_SQL = (
+    "INSERT INTO decisions (run_id, node, chosen, context, explanation) VALUES (%s, %s, %s, %s, %s)"
+)
 
 
 def record_events(run_id: str, batch: list[dict[str, Any]], lease: Lease | None = None) -> None:
@@ -811,23 +858,29 @@ def record_events(run_id: str, batch: list[dict[str, Any]], lease: Lease | None 
     ]
     with get_pool().connection() as conn, conn.transaction():
         check_lease(conn, lease)
-        conn.execute("SET LOCAL synchronous_commit = off")
+        conn.execute(_EVENTS_ASYNC_COMMIT_SQL)
         with conn.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO run_events (run_id, kind, node, task_id, duration_ms, data)"
-                " VALUES (%s, %s, %s, %s, %s, %s)",
-                rows,
-            )
+            cur.executemany(_INSERT_EVENTS_SQL, rows)
             if decisions:
-                cur.executemany(
-                    "INSERT INTO decisions (run_id, node, chosen, context, explanation)"
-                    " VALUES (%s, %s, %s, %s, %s)",
-                    decisions,
-                )
+                cur.executemany(_INSERT_DECISIONS_SQL, decisions)
 
 
 def _chosen(explanation: Any) -> str | None:
     return explanation.get("chosen") if isinstance(explanation, dict) else None
+
+
+_DECIDED_AMONG_SQL = (
+    "SELECT interrupt_id FROM interrupts WHERE run_id = %s AND status = 'decided' AND interrupt_id = ANY(%s)"
+)
+_INSERT_PENDING_INTERRUPT_SQL = (
+    "INSERT INTO interrupts (run_id, interrupt_id, node, payload, checkpoint_id)"
+    " VALUES (%s, %s, %s, %s, %s)"
+    " ON CONFLICT (run_id, interrupt_id) WHERE status = 'pending' DO NOTHING"
+)
+_MARK_INTERRUPTED_SQL = (
+    "UPDATE runs SET status = %s, next_input = NULL, next_input_after = NULL, updated_at = now()"
+    " WHERE id = %s AND status = 'running'"
+)
 
 
 def mark_interrupted(
@@ -843,28 +896,30 @@ def mark_interrupted(
     with get_pool().connection() as conn, conn.transaction():
         check_lease(conn, lease, lock="update")  # the run row first, as operators lock it
         _supersede_pending(conn, run_id, keep=current)
-        decided = {
-            r["interrupt_id"]
-            for r in conn.execute(
-                "SELECT interrupt_id FROM interrupts WHERE run_id = %s AND status = 'decided'"
-                " AND interrupt_id = ANY(%s)",
-                (run_id, current),
-            )
-        }
+        decided = {r["interrupt_id"] for r in conn.execute(_DECIDED_AMONG_SQL, (run_id, current))}
         for p in pending:
             if p["interrupt_id"] in decided:
                 continue
             conn.execute(
-                "INSERT INTO interrupts (run_id, interrupt_id, node, payload, checkpoint_id)"
-                " VALUES (%s, %s, %s, %s, %s)"
-                " ON CONFLICT (run_id, interrupt_id) WHERE status = 'pending' DO NOTHING",
+                _INSERT_PENDING_INTERRUPT_SQL,
                 (run_id, p["interrupt_id"], p.get("node"), Jsonb(to_jsonable(p["payload"])), checkpoint_id),
             )
         conn.execute(
-            "UPDATE runs SET status = %s, next_input = NULL, next_input_after = NULL, updated_at = now()"
-            " WHERE id = %s AND status = 'running'",
-            ((RunStatus.QUEUED if decided else RunStatus.INTERRUPTED).value, run_id),
+            _MARK_INTERRUPTED_SQL, ((RunStatus.QUEUED if decided else RunStatus.INTERRUPTED).value, run_id)
         )
+
+
+_ORPHANS_SQL = (
+    "SELECT r.id FROM runs r"
+    " WHERE r.status IN ('queued', 'running')"
+    "   AND r.updated_at < now() - make_interval(secs => %s)"
+    "   AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j"
+    "                    WHERE j.queue_name = %s AND j.lock = r.id::text"
+    "                      AND j.status IN ('todo', 'doing'))"
+    " FOR UPDATE OF r SKIP LOCKED"
+)
+_TOUCH_RUN_SQL = "UPDATE runs SET updated_at = now() WHERE id = %s"
+_INSERT_REQUEUED_SQL = "INSERT INTO run_events (run_id, kind) VALUES (%s, 'requeued')"
 
 
 def requeue_orphans(min_age_seconds: float) -> list[str]:
@@ -877,34 +932,34 @@ def requeue_orphans(min_age_seconds: float) -> list[str]:
     """
     requeued: list[str] = []
     with _transaction() as conn:
-        rows = conn.execute(
-            "SELECT r.id FROM runs r"
-            " WHERE r.status IN ('queued', 'running')"
-            "   AND r.updated_at < now() - make_interval(secs => %s)"
-            "   AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j"
-            "                    WHERE j.queue_name = %s AND j.lock = r.id::text"
-            "                      AND j.status IN ('todo', 'doing'))"
-            " FOR UPDATE OF r SKIP LOCKED",
-            (min_age_seconds, queue.QUEUE),
-        ).fetchall()
+        rows = conn.execute(_ORPHANS_SQL, (min_age_seconds, queue.QUEUE)).fetchall()
         for row in rows:
             run_id = str(row["id"])
-            conn.execute("UPDATE runs SET updated_at = now() WHERE id = %s", (run_id,))
-            conn.execute("INSERT INTO run_events (run_id, kind) VALUES (%s, 'requeued')", (run_id,))
+            conn.execute(_TOUCH_RUN_SQL, (run_id,))
+            conn.execute(_INSERT_REQUEUED_SQL, (run_id,))
             queue.enqueue(run_id, {"kind": "resume"}, connection=conn)
             requeued.append(run_id)
     return requeued
 
 
+_DECIDED_RESPONSES_SQL = (
+    "SELECT interrupt_id, response FROM interrupts WHERE run_id = %s AND status = 'decided'"
+    " AND interrupt_id = ANY(%s) ORDER BY id"
+)
+
+
 def decided_responses(run_id: str, interrupt_ids: list[str]) -> dict[str, Any]:
     """Resume values of decided interrupts among ``interrupt_ids`` (the worker applies them)."""
     with get_pool().connection() as conn:
-        rows = conn.execute(
-            "SELECT interrupt_id, response FROM interrupts WHERE run_id = %s AND status = 'decided'"
-            " AND interrupt_id = ANY(%s) ORDER BY id",
-            (run_id, interrupt_ids),
-        ).fetchall()
+        rows = conn.execute(_DECIDED_RESPONSES_SQL, (run_id, interrupt_ids)).fetchall()
     return {r["interrupt_id"]: r["response"] for r in rows}
+
+
+_FINISH_SQL = (
+    "UPDATE runs SET status = %s, error = %s, finished_at = now(), updated_at = now(),"
+    " next_input = NULL, next_input_after = NULL"
+    " WHERE id = %s AND status = 'running' RETURNING workflow_id, input, priority"
+)
 
 
 def mark_finished(
@@ -925,12 +980,7 @@ def mark_finished(
     """
     with get_pool().connection() as conn, conn.transaction():
         check_lease(conn, lease, lock="update")
-        row = conn.execute(
-            "UPDATE runs SET status = %s, error = %s, finished_at = now(), updated_at = now(),"
-            " next_input = NULL, next_input_after = NULL"
-            " WHERE id = %s AND status = 'running' RETURNING workflow_id, input, priority",
-            (status.value, error, run_id),
-        ).fetchone()
+        row = conn.execute(_FINISH_SQL, (status.value, error, run_id)).fetchone()
         _supersede_pending(conn, run_id)
         if row is not None:
             _set_outcome(conn, run_id, row["workflow_id"], status, final_values)
@@ -946,6 +996,9 @@ def outcome_for(workflow_id: str, status: RunStatus, final_values: dict[str, Any
     return spec.outcome_of(final_values, status.value)
 
 
+_SET_OUTCOME_SQL = "UPDATE runs SET outcome = %s WHERE id = %s"
+
+
 def _set_outcome(
     conn: Connection,
     run_id: str,
@@ -954,7 +1007,13 @@ def _set_outcome(
     final_values: dict[str, Any] | None,
 ) -> None:
     outcome = outcome_for(workflow_id, status, final_values)
-    conn.execute("UPDATE runs SET outcome = %s WHERE id = %s", (outcome.value, run_id))
+    conn.execute(_SET_OUTCOME_SQL, (outcome.value, run_id))
+
+
+_SET_PRIORITY_SQL = "UPDATE runs SET priority = %s WHERE id = %s"
+_INSERT_PRIORITY_EVENT_SQL = (
+    "INSERT INTO run_events (run_id, kind, data) VALUES (%s, 'retention_priority', %s)"
+)
 
 
 def _apply_final_priority(
@@ -967,8 +1026,8 @@ def _apply_final_priority(
     priority = spec.retained_as(row["input"] or {}, final_values, at_least=row["priority"]).value
     if priority == row["priority"]:
         return
-    conn.execute("UPDATE runs SET priority = %s WHERE id = %s", (priority, run_id))
+    conn.execute(_SET_PRIORITY_SQL, (priority, run_id))
     conn.execute(
-        "INSERT INTO run_events (run_id, kind, data) VALUES (%s, 'retention_priority', %s)",
+        _INSERT_PRIORITY_EVENT_SQL,
         (run_id, Jsonb({"from": row["priority"], "to": priority, "rule": "final values"})),
     )
