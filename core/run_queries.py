@@ -8,10 +8,11 @@ it and adds the actions that need graphs.
 
 from __future__ import annotations
 
+import functools
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from core.db import get_pool
 from core.enums import RUN_STATUSES, InterruptStatus, RunStatus
@@ -22,6 +23,23 @@ from core.outcomes import OUTCOMES
 STATUSES = RUN_STATUSES
 SORTABLE = {"created_at", "updated_at", "status", "workflow_id"}
 MAX_INPUT_BYTES = 1_000_000
+
+_Row = TypeVar("_Row")
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
+def _from_row(cls: type[_Row], row: dict[str, Any], **converted: Any) -> _Row:
+    """``cls`` from a dict row: each field from the column of its name, but those ``converted`` gives.
+
+    A field whose column the row lacks keeps its default (a row of an older
+    schema, or a join that selects fewer columns).
+    """
+    taken = {name: row[name] for name in _field_names(cls) if name in row and name not in converted}
+    return cls(**taken, **converted)
 
 
 @dataclass(frozen=True)
@@ -65,26 +83,13 @@ class Run:
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Run:
         """Build from a dict row of ``runs``."""
-        return cls(
+        return _from_row(
+            cls,
+            row,
             id=str(row["id"]),
-            workflow_id=row["workflow_id"],
             status=RunStatus(row["status"]),
-            input=row["input"],
-            priority=row["priority"],
-            created_by=row["created_by"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-            started_at=row["started_at"],
-            finished_at=row["finished_at"],
-            error=row["error"],
-            attempts=row["attempts"],
-            worker=row["worker"],
             thread_id=row.get("thread_id") or str(row["id"]),
-            context=row.get("context"),
             config=row.get("config") or {},
-            outcome=row.get("outcome"),
-            next_input=row.get("next_input"),
-            next_input_after=row.get("next_input_after"),
             lease_epoch=row.get("lease_epoch") or 0,
         )
 
@@ -105,16 +110,7 @@ class Event:
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Event:
         """Build from a dict row of ``run_events``."""
-        return cls(
-            id=row["id"],
-            run_id=str(row["run_id"]),
-            at=row["at"],
-            kind=row["kind"],
-            node=row["node"],
-            task_id=row["task_id"],
-            duration_ms=row["duration_ms"],
-            data=row["data"],
-        )
+        return _from_row(cls, row, run_id=str(row["run_id"]))
 
     def as_dict(self) -> dict[str, Any]:
         """Plain dict for pure functions in workflows (live progress, charts)."""
@@ -147,18 +143,7 @@ class PendingInterrupt:
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> PendingInterrupt:
         """Build from a dict row of ``interrupts`` (optionally joined with runs)."""
-        return cls(
-            run_id=str(row["run_id"]),
-            interrupt_id=row["interrupt_id"],
-            node=row["node"],
-            payload=row["payload"],
-            status=InterruptStatus(row["status"]),
-            created_at=row["created_at"],
-            decided_by=row["decided_by"],
-            decided_at=row["decided_at"],
-            response=row["response"],
-            workflow_id=row.get("workflow_id"),
-        )
+        return _from_row(cls, row, run_id=str(row["run_id"]), status=InterruptStatus(row["status"]))
 
     @property
     def actions(self) -> list[str]:
@@ -184,10 +169,10 @@ class StoreItem:
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> StoreItem:
         """Build from a ``store_write`` event row (see :func:`store_items`)."""
-        return cls(
+        return _from_row(
+            cls,
+            row,
             namespace=tuple(row["namespace"] or ()),
-            key=row["key"],
-            value=row["value"],
             updated_at=row["at"],
             deleted=bool(row["deleted"]),
         )
@@ -210,17 +195,7 @@ class AuditEntry:
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> AuditEntry:
         """Build from a dict row of ``audit_log``."""
-        return cls(
-            id=row["id"],
-            at=row["at"],
-            actor=row["actor"],
-            action=row["action"],
-            run_id=str(row["run_id"]) if row["run_id"] else None,
-            checkpoint_id=row["checkpoint_id"],
-            interrupt_id=row["interrupt_id"],
-            reason=row["reason"],
-            details=row["details"],
-        )
+        return _from_row(cls, row, run_id=str(row["run_id"]) if row["run_id"] else None)
 
 
 # ---------------------------------------------------------------- helpers
@@ -256,22 +231,31 @@ def _clean_text(value: str | None, what: str, max_len: int = 10_000) -> str | No
 # ---------------------------------------------------------------- reads
 
 
+_RUN_SQL = "SELECT * FROM runs WHERE id = %s"
+
+
 def get_run(run_id: str) -> Run:
     """One run by id."""
     run_id = parse_run_id(run_id)
     with get_pool().connection() as conn:
-        row = conn.execute("SELECT * FROM runs WHERE id = %s", (run_id,)).fetchone()
+        row = conn.execute(_RUN_SQL, (run_id,)).fetchone()
     if row is None:
         raise NotFound(f"no run {run_id}")
     return Run.from_row(row)
+
+
+_RUN_OF_THREAD_SQL = "SELECT * FROM runs WHERE thread_id = %s"
 
 
 def run_for_thread(thread_id: str) -> Run | None:
     """The run that owns a thread (launched or attached), if any."""
     thread_id = parse_thread_id(thread_id)
     with get_pool().connection() as conn:
-        row = conn.execute("SELECT * FROM runs WHERE thread_id = %s", (thread_id,)).fetchone()
+        row = conn.execute(_RUN_OF_THREAD_SQL, (thread_id,)).fetchone()
     return Run.from_row(row) if row else None
+
+
+_LIST_RUNS_SQL = "SELECT * FROM runs {where} ORDER BY {sort} {direction}, id {direction} LIMIT %s OFFSET %s"
 
 
 def list_runs(
@@ -300,7 +284,7 @@ def list_runs(
         raise BadInput("offset must not be negative")
     where, params = _run_filters(statuses, workflow_id, search, since, until, _outcomes(outcome))
     direction = "DESC" if descending else "ASC"
-    sql = f"SELECT * FROM runs {where} ORDER BY {sort} {direction}, id {direction} LIMIT %s OFFSET %s"
+    sql = _LIST_RUNS_SQL.format(where=where, sort=sort, direction=direction)
     with get_pool().connection() as conn:
         rows = conn.execute(sql, (*params, limit, offset)).fetchall()
     return [Run.from_row(r) for r in rows]
@@ -352,6 +336,9 @@ def _outcomes(outcome: str | list[str] | None) -> list[str]:
     return wanted
 
 
+_COUNT_RUNS_SQL = "SELECT count(*) AS n FROM runs {where}"
+
+
 def count_runs(**filters: Any) -> int:
     """How many runs match the same filters as :func:`list_runs`."""
     statuses = filters.get("status")
@@ -365,27 +352,33 @@ def count_runs(**filters: Any) -> int:
         _outcomes(filters.get("outcome")),
     )
     with get_pool().connection() as conn:
-        return conn.execute(f"SELECT count(*) AS n FROM runs {where}", params).fetchone()["n"]
+        return conn.execute(_COUNT_RUNS_SQL.format(where=where), params).fetchone()["n"]
+
+
+_COUNTS_BY_STATUS_SQL = "SELECT status, count(*) AS n FROM runs GROUP BY status"
 
 
 def counts_by_status() -> dict[str, int]:
     """Number of runs in each status (every status present, zeros included)."""
     with get_pool().connection() as conn:
-        rows = conn.execute("SELECT status, count(*) AS n FROM runs GROUP BY status").fetchall()
+        rows = conn.execute(_COUNTS_BY_STATUS_SQL).fetchall()
     counts = dict.fromkeys(STATUSES, 0)
     counts.update({r["status"]: r["n"] for r in rows})
     return counts
+
+
+_EVENTS_SQL = "SELECT * FROM run_events WHERE run_id = %s AND id > %s ORDER BY id LIMIT %s"
 
 
 def events(run_id: str, *, after_id: int = 0, limit: int = 5000) -> list[Event]:
     """A run's events in arrival order, from ``after_id`` on (for live polling)."""
     run_id = parse_run_id(run_id)
     with get_pool().connection() as conn:
-        rows = conn.execute(
-            "SELECT * FROM run_events WHERE run_id = %s AND id > %s ORDER BY id LIMIT %s",
-            (run_id, after_id, limit),
-        ).fetchall()
+        rows = conn.execute(_EVENTS_SQL, (run_id, after_id, limit)).fetchall()
     return [Event.from_row(r) for r in rows]
+
+
+_INTERRUPTS_SQL = "SELECT * FROM interrupts WHERE run_id = %s {only} ORDER BY id"
 
 
 def interrupts(run_id: str, *, pending_only: bool = True) -> list[PendingInterrupt]:
@@ -393,9 +386,7 @@ def interrupts(run_id: str, *, pending_only: bool = True) -> list[PendingInterru
     run_id = parse_run_id(run_id)
     only = "AND status = 'pending'" if pending_only else ""
     with get_pool().connection() as conn:
-        rows = conn.execute(
-            f"SELECT * FROM interrupts WHERE run_id = %s {only} ORDER BY id", (run_id,)
-        ).fetchall()
+        rows = conn.execute(_INTERRUPTS_SQL.format(only=only), (run_id,)).fetchall()
     return [PendingInterrupt.from_row(r) for r in rows]
 
 
@@ -410,6 +401,14 @@ _INBOX_WHERE = {
 }
 
 
+_INBOX_SQL = (
+    "SELECT i.*, r.workflow_id FROM interrupts i JOIN runs r ON r.id = i.run_id"
+    " WHERE {where}"
+    " AND (%s::text IS NULL OR r.workflow_id = %s)"
+    " ORDER BY {order} LIMIT %s OFFSET %s"
+)
+
+
 def inbox(
     *, workflow_id: str | None = None, limit: int = 100, offset: int = 0, view: str = "waiting"
 ) -> list[PendingInterrupt]:
@@ -419,13 +418,16 @@ def inbox(
     order = "i.created_at, i.id" if view == "waiting" else "i.id DESC"
     with get_pool().connection() as conn:
         rows = conn.execute(
-            "SELECT i.*, r.workflow_id FROM interrupts i JOIN runs r ON r.id = i.run_id"
-            f" WHERE {_INBOX_WHERE[view]}"
-            " AND (%s::text IS NULL OR r.workflow_id = %s)"
-            f" ORDER BY {order} LIMIT %s OFFSET %s",
+            _INBOX_SQL.format(where=_INBOX_WHERE[view], order=order),
             (workflow_id, workflow_id, limit, offset),
         ).fetchall()
     return [PendingInterrupt.from_row(r) for r in rows]
+
+
+_COUNT_INBOX_SQL = (
+    "SELECT count(*) AS n FROM interrupts i JOIN runs r ON r.id = i.run_id"
+    " WHERE {where} AND (%s::text IS NULL OR r.workflow_id = %s)"
+)
 
 
 def count_inbox(*, workflow_id: str | None = None, view: str = "waiting") -> int:
@@ -434,10 +436,17 @@ def count_inbox(*, workflow_id: str | None = None, view: str = "waiting") -> int
         raise BadInput(f"unknown inbox view {view!r}; one of {', '.join(INBOX_VIEWS)}")
     with get_pool().connection() as conn:
         return conn.execute(
-            "SELECT count(*) AS n FROM interrupts i JOIN runs r ON r.id = i.run_id"
-            f" WHERE {_INBOX_WHERE[view]} AND (%s::text IS NULL OR r.workflow_id = %s)",
-            (workflow_id, workflow_id),
+            _COUNT_INBOX_SQL.format(where=_INBOX_WHERE[view]), (workflow_id, workflow_id)
         ).fetchone()["n"]
+
+
+_STORE_ITEMS_SQL = (
+    "SELECT DISTINCT ON (data->'namespace', data->>'key')"
+    " data->'namespace' AS namespace, data->>'key' AS key, data->'value' AS value,"
+    " coalesce((data->>'deleted')::boolean, false) AS deleted, at"
+    " FROM run_events WHERE run_id = %s AND kind = 'store_write'"
+    " ORDER BY data->'namespace', data->>'key', id DESC"
+)
 
 
 def store_items(run_id: str) -> list[StoreItem]:
@@ -449,25 +458,27 @@ def store_items(run_id: str) -> list[StoreItem]:
     """
     run_id = parse_run_id(run_id)
     with get_pool().connection() as conn:
-        rows = conn.execute(
-            "SELECT DISTINCT ON (data->'namespace', data->>'key')"
-            " data->'namespace' AS namespace, data->>'key' AS key, data->'value' AS value,"
-            " coalesce((data->>'deleted')::boolean, false) AS deleted, at"
-            " FROM run_events WHERE run_id = %s AND kind = 'store_write'"
-            " ORDER BY data->'namespace', data->>'key', id DESC",
-            (run_id,),
-        ).fetchall()
+        rows = conn.execute(_STORE_ITEMS_SQL, (run_id,)).fetchall()
     return [StoreItem.from_row(r) for r in rows]
+
+
+_ROUTING_DECISIONS_SQL = (
+    "SELECT id, node, at, chosen, context, explanation FROM decisions WHERE run_id = %s ORDER BY id"
+)
 
 
 def routing_decisions(run_id: str) -> list[dict[str, Any]]:
     """Routing decisions made inside a run, with context and explanation."""
     run_id = parse_run_id(run_id)
     with get_pool().connection() as conn:
-        return conn.execute(
-            "SELECT id, node, at, chosen, context, explanation FROM decisions WHERE run_id = %s ORDER BY id",
-            (run_id,),
-        ).fetchall()
+        return conn.execute(_ROUTING_DECISIONS_SQL, (run_id,)).fetchall()
+
+
+_AUDIT_LOG_SQL = (
+    "SELECT * FROM audit_log WHERE (%s::uuid IS NULL OR run_id = %s::uuid)"
+    " AND (%s::text IS NULL OR actor = %s) AND (%s::text IS NULL OR action LIKE %s)"
+    " ORDER BY at DESC, id DESC LIMIT %s OFFSET %s"
+)
 
 
 def audit_log(
@@ -482,9 +493,7 @@ def audit_log(
     run = parse_run_id(run_id) if run_id else None
     with get_pool().connection() as conn:
         rows = conn.execute(
-            "SELECT * FROM audit_log WHERE (%s::uuid IS NULL OR run_id = %s::uuid)"
-            " AND (%s::text IS NULL OR actor = %s) AND (%s::text IS NULL OR action LIKE %s)"
-            " ORDER BY at DESC, id DESC LIMIT %s OFFSET %s",
+            _AUDIT_LOG_SQL,
             (run, run, actor, actor, action, f"{action}%" if action else None, limit, offset),
         ).fetchall()
     return [AuditEntry.from_row(r) for r in rows]
