@@ -4,7 +4,8 @@ Launching, deciding and rolling back enqueue an ``execute_run`` job in the
 transaction that writes the run change, so both land or neither does; any
 number of worker processes (:mod:`core.worker`) take them. Jobs of one run
 share a procrastinate ``lock`` (the run id), so they execute one at a time
-and in order.
+and in order. Cancelling a run aborts its jobs (:func:`abort`, procrastinate's
+job abort) in the transaction that cancels it.
 """
 
 from __future__ import annotations
@@ -72,3 +73,23 @@ def reissue(job_id: int, connection: Connection) -> int | None:
         return None
     args = row["args"] if isinstance(row, dict) else row[0]
     return enqueue(args["run_id"], args.get("command") or {"kind": "resume"}, connection)
+
+
+_RUN_JOBS_SQL = (
+    "SELECT id FROM procrastinate_jobs WHERE queue_name = %s AND lock = %s AND status IN ('todo', 'doing')"
+)
+
+
+def abort(run_id: str, connection: Connection) -> int:
+    """Abort the run's jobs with procrastinate's job abort, in ``connection``'s open transaction.
+
+    A waiting job is cancelled (no worker ever starts it); a running one is
+    marked for abortion, and at commit its worker hears of it (NOTIFY, with
+    a poll every ``abort_job_polling_interval`` as a fallback) and cancels
+    the step's asyncio task (:func:`core.worker.build_worker_app`). Returns
+    how many jobs were aborted.
+    """
+    manager = _deferring_app().job_manager
+    rows = connection.execute(_RUN_JOBS_SQL, (QUEUE, str(run_id))).fetchall()
+    ids = [r["id"] if isinstance(r, dict) else r[0] for r in rows]
+    return sum(manager.cancel_job_by_id(job_id, abort=True, connection=connection) for job_id in ids)

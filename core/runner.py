@@ -4,8 +4,8 @@ A step runs the workflow's graph through LangGraph's async API (``astream``,
 ``aget_state``) on the worker's event loop, with the async Postgres saver and
 store on that loop's async pool; sync nodes run in the loop's executor as
 LangGraph does for any sync node. The run service is sync (one module owns
-the run tables); the few calls a step makes into it (claim, cancellation
-poll, decided responses, final status) go through ``asyncio.to_thread`` so the
+the run tables); the few calls a step makes into it (claim, decided
+responses, final status) go through ``asyncio.to_thread`` so the
 loop, which may be running other steps, never waits on them. Async twins of
 those functions would have put a second copy of the run tables' SQL in core
 for a saving of well under a millisecond per call, a handful of calls a step.
@@ -27,7 +27,11 @@ run at once with its one-line error on the run and the traceback in an
 A step cancelled because its worker is stopping (SIGTERM, Ctrl-C) puts its
 run back to ``queued`` with a ``handed_back`` event and lets the cancellation
 through: the worker queues its job again and another worker continues the
-run from its checkpoint.
+run from its checkpoint. A step cancelled because an operator cancelled the
+run (:func:`core.runs.cancel` aborts its job: procrastinate cancels the
+step's asyncio task, mid-node for an async node, at the end of the running
+sync nodes otherwise) records a ``cancelled`` event and lets the
+cancellation through; the job ends aborted and is never run again.
 
 Each step holds the lease its claim got (:mod:`core.lease`); its events,
 status changes, interrupts and checkpoints are written only while it still
@@ -71,7 +75,6 @@ from core.stores import RecordingStore, async_postgres_store
 
 log = logging.getLogger(__name__)
 
-CANCEL_POLL_SECONDS = 0.5
 SUMMARY_CHARS = 300
 
 
@@ -244,6 +247,10 @@ async def step_resources(max_connections: int) -> AsyncIterator[StepResources]:
         yield StepResources(pool=pool, store=async_postgres_store(pool))
 
 
+def _never() -> bool:
+    return False
+
+
 def drive_now(run_id: str, command: dict[str, Any], *, worker: str = "inline") -> RunStatus | None:
     """Run one step in this process, on a loop of its own (tests, benchmarks, debugging)."""
 
@@ -258,13 +265,20 @@ def drive_now(run_id: str, command: dict[str, Any], *, worker: str = "inline") -
 
 
 async def drive_run(
-    resources: StepResources, run_id: str, command: dict[str, Any], *, worker: str = "worker"
+    resources: StepResources,
+    run_id: str,
+    command: dict[str, Any],
+    *,
+    worker: str = "worker",
+    cancelled: Callable[[], bool] = _never,
 ) -> RunStatus | None:
-    """Execute a run until it is interrupted, finishes, fails or is cancelled.
+    """Execute a run until it is interrupted, finishes or fails.
 
     Returns the status it reached (None when there was nothing to do, or when
     another worker took the run over meanwhile). Raises only when the database
-    is unreachable, so the queue retries the job.
+    is unreachable, so the queue retries the job, and lets a cancellation of
+    the step's task through: ``cancelled()`` tells an operator's cancel (the
+    job was aborted) from its worker stopping.
     """
     run = await asyncio.to_thread(runs.mark_running, run_id, worker)
     if run is None:
@@ -299,7 +313,14 @@ async def drive_run(
         await _close_quietly(writer)
         log.warning("%s; this worker stops its step (the run goes on elsewhere)", lost)
         return None
-    except asyncio.CancelledError:  # its worker is stopping: the job is queued again (core.worker)
+    except asyncio.CancelledError:
+        if cancelled():  # the operator cancelled the run: runs.cancel aborted this job
+            with contextlib.suppress(Exception):  # the writer may be what failed: nothing more to say
+                writer.put(EventKind.CANCELLED, data={"worker": worker})
+            await _close_quietly(writer)
+            log.info("run %s cancelled: its step stopped", run_id)
+            raise
+        # Its worker is stopping: the job is queued again (core.worker).
         await _close_quietly(writer)
         with contextlib.suppress(Exception):  # taken over already, or the database away: nothing to say
             await asyncio.to_thread(runs.hand_back, run_id, worker, lease)
@@ -349,11 +370,7 @@ async def _step(
     store = RecordingStore(own or resources.store, recorder.store_write)
     graph = graphs.for_step(spec, resources.pool, store, lease)
     config = _run_config(spec, run)
-    state = await _stream_step(graph, config, run, lease, command, recorder, spec)
-    if state is None:
-        writer.put(EventKind.CANCELLED, data={"worker": worker})
-        await writer.aclose()
-        return RunStatus.CANCELLED
+    state = await _stream_step(graph, config, run, command, recorder, spec)
     return await _finish_step(lease, state, writer)
 
 
@@ -385,21 +402,15 @@ async def _step_input(
 
 
 async def _stream_step(
-    graph: Any,
-    config: dict,
-    run: runs.Run,
-    lease: Lease,
-    command: dict[str, Any],
-    recorder: _Recorder,
-    spec: WorkflowSpec,
-) -> StateSnapshot | None:
-    """Run the graph to its next stop, recording events; None when cancelled meanwhile.
+    graph: Any, config: dict, run: runs.Run, command: dict[str, Any], recorder: _Recorder, spec: WorkflowSpec
+) -> StateSnapshot:
+    """Run the graph to its next stop, recording events.
 
-    Raises :class:`LeaseLost` as soon as a write (or the cancellation poll) finds
-    the run taken over.
+    Raises :class:`LeaseLost` as soon as a write finds the run taken over. An
+    operator's cancel needs no polling here: it aborts the job, which cancels
+    this task (:func:`drive_run`).
     """
     step_input = await _step_input(graph, config, run, command, spec)
-    next_poll = time.monotonic() + CANCEL_POLL_SECONDS
     stream = graph.astream(
         step_input,
         config,
@@ -411,10 +422,6 @@ async def _stream_step(
     async with contextlib.aclosing(stream):
         async for namespace, mode, chunk in stream:
             recorder(namespace, mode, chunk)
-            if time.monotonic() >= next_poll:
-                next_poll = time.monotonic() + CANCEL_POLL_SECONDS
-                if await asyncio.to_thread(runs.status_of, run.id, lease) == RunStatus.CANCELLED:
-                    return None
     return await graph.aget_state(config, subgraphs=True)
 
 

@@ -385,7 +385,11 @@ _CANCEL_RUN_SQL = (
 
 
 def cancel(run_id: str, *, actor: str, reason: str | None = None) -> Run:
-    """Cancel a run that has not finished; a running step stops at its next event."""
+    """Cancel a run that has not finished: its queued jobs never start, a running step is aborted.
+
+    One transaction: the status, the audit row and procrastinate's abort of
+    the run's jobs (:func:`core.queue.abort`) land together or not at all.
+    """
     actor = _check_actor(actor)
     run_id = parse_run_id(run_id)
     reason = _clean_text(reason, "reason")
@@ -397,6 +401,7 @@ def cancel(run_id: str, *, actor: str, reason: str | None = None) -> Run:
         row = conn.execute(_CANCEL_RUN_SQL, (run_id,)).fetchone()
         _supersede_pending(conn, run_id)
         run_writes.audit(conn, actor, "cancel", run_id, reason=reason, details={"from": run.status.value})
+        queue.abort(run_id, connection=conn)
     return Run.from_row(row)
 
 
@@ -783,10 +788,10 @@ _STATUS_SQL = "SELECT status, lease_epoch FROM runs WHERE id = %s"
 
 
 def status_of(run_id: str, lease: Lease | None = None) -> RunStatus:
-    """The current status (cheap; polled by the worker to notice cancellation).
+    """The current status (cheap).
 
     With ``lease``, raises :class:`~core.lease.LeaseLost` once another claim
-    took the run over, so a step between two writes notices it too.
+    took the run over (a step after a lost connection asks, see core.runner).
     """
     with get_pool().connection() as conn:
         row = conn.execute(_STATUS_SQL, (run_id,)).fetchone()

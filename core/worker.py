@@ -108,7 +108,13 @@ def build_worker_app(
     )
     async def execute_run(context: procrastinate.JobContext, run_id: str, command: dict) -> None:
         try:
-            await drive_run(resources, run_id, command, worker=context.worker_name or "worker")
+            await drive_run(
+                resources,
+                run_id,
+                command,
+                worker=context.worker_name or "worker",
+                cancelled=lambda: context.abort_reason() == AbortReason.USER_REQUEST,
+            )
         except asyncio.CancelledError:
             if context.abort_reason() != AbortReason.SHUTDOWN:
                 raise JobAborted(f"job of run {run_id} aborted") from None  # an abort asked for: not retried
