@@ -93,56 +93,6 @@ _PRUNE_LOCK_KEY = 727_005
 # State walking stops after this many values (a huge state is not worth more).
 _MAX_STATE_VALUES = 200_000
 
-_CANDIDATES_SQL = """
-SELECT r.id::text AS id, r.thread_id, r.priority, r.finished_at
-  FROM runs r
- WHERE r.status IN ('succeeded', 'failed', 'cancelled')
-   AND r.thread_id = r.id::text
-   AND (r.checkpoints_pruned_at IS NULL OR r.checkpoints_pruned_at < r.finished_at)
-   AND r.priority = %(priority)s
-   AND r.priority <> 'CRITICAL'  -- never, whatever ages a caller passes
-   AND r.finished_at < now() - make_interval(secs => %(age_seconds)s)
-   AND (r.finished_at, r.id) > (%(after_at)s::timestamptz, %(after_id)s::uuid)
-   AND NOT EXISTS (
-       SELECT 1 FROM procrastinate_jobs j WHERE j.lock = r.id::text AND j.status = 'doing')
- ORDER BY r.finished_at, r.id
- LIMIT %(limit)s
-"""
-
-# Same test as langgraph-checkpoint-postgres' prune: a DeltaChannel thread
-# rebuilds values from older checkpoints, so thinning it would lose state.
-_DELTA_SQL = """
-SELECT 1 FROM checkpoints
- WHERE thread_id = %(t)s
-   AND (metadata ? 'counters_since_delta_snapshot' OR metadata ? 'delta_writes_versioned')
-UNION ALL
-SELECT 1 FROM checkpoints c
- CROSS JOIN LATERAL jsonb_each(c.checkpoint -> 'channel_values') AS v
- CROSS JOIN LATERAL (
-     SELECT 1 FROM checkpoint_blobs b
-      WHERE b.thread_id = c.thread_id AND b.checkpoint_ns = c.checkpoint_ns
-        AND b.channel = v.key AND b.version = c.checkpoint -> 'channel_versions' ->> v.key
-      LIMIT 1) AS snapshot
- WHERE c.thread_id = %(t)s AND v.value = 'true'::jsonb
-LIMIT 1
-"""
-
-_CHECKPOINTS_SQL = """
-SELECT checkpoint_ns, checkpoint_id, parent_checkpoint_id,
-       (checkpoint ->> 'v')::int AS v, metadata -> 'parents' ->> '' AS root,
-       pg_column_size(checkpoint) + pg_column_size(metadata) AS bytes
-  FROM checkpoints WHERE thread_id = %s
-"""
-
-_REFERENCED_SQL = """
-SELECT checkpoint_id AS id FROM audit_log WHERE run_id = %(r)s::uuid AND checkpoint_id IS NOT NULL
-UNION
-SELECT details ->> 'fork_checkpoint_id' FROM audit_log
- WHERE run_id = %(r)s::uuid AND details ? 'fork_checkpoint_id'
-UNION
-SELECT checkpoint_id FROM interrupts WHERE run_id = %(r)s::uuid AND checkpoint_id IS NOT NULL
-"""
-
 
 @dataclass
 class PruneReport:
@@ -340,6 +290,41 @@ def _head_values(conn: Connection, thread_id: str) -> Any:
     return tup.checkpoint.get("channel_values") if tup else None
 
 
+# Same test as langgraph-checkpoint-postgres' prune: a DeltaChannel thread
+# rebuilds values from older checkpoints, so thinning it would lose state.
+_DELTA_SQL = """
+SELECT 1 FROM checkpoints
+ WHERE thread_id = %(t)s
+   AND (metadata ? 'counters_since_delta_snapshot' OR metadata ? 'delta_writes_versioned')
+UNION ALL
+SELECT 1 FROM checkpoints c
+ CROSS JOIN LATERAL jsonb_each(c.checkpoint -> 'channel_values') AS v
+ CROSS JOIN LATERAL (
+     SELECT 1 FROM checkpoint_blobs b
+      WHERE b.thread_id = c.thread_id AND b.checkpoint_ns = c.checkpoint_ns
+        AND b.channel = v.key AND b.version = c.checkpoint -> 'channel_versions' ->> v.key
+      LIMIT 1) AS snapshot
+ WHERE c.thread_id = %(t)s AND v.value = 'true'::jsonb
+LIMIT 1
+"""
+
+_CHECKPOINTS_SQL = """
+SELECT checkpoint_ns, checkpoint_id, parent_checkpoint_id,
+       (checkpoint ->> 'v')::int AS v, metadata -> 'parents' ->> '' AS root,
+       pg_column_size(checkpoint) + pg_column_size(metadata) AS bytes
+  FROM checkpoints WHERE thread_id = %s
+"""
+
+_REFERENCED_SQL = """
+SELECT checkpoint_id AS id FROM audit_log WHERE run_id = %(r)s::uuid AND checkpoint_id IS NOT NULL
+UNION
+SELECT details ->> 'fork_checkpoint_id' FROM audit_log
+ WHERE run_id = %(r)s::uuid AND details ? 'fork_checkpoint_id'
+UNION
+SELECT checkpoint_id FROM interrupts WHERE run_id = %(r)s::uuid AND checkpoint_id IS NOT NULL
+"""
+
+
 _WRITES_SQL = (
     "SELECT checkpoint_ns, checkpoint_id, count(*) AS n, sum(octet_length(blob)) AS bytes"
     " FROM checkpoint_writes WHERE thread_id = %s GROUP BY 1, 2"
@@ -453,32 +438,43 @@ def plan_from_rows(
     )
 
 
+_DELETE_WRITES_SQL = (
+    "DELETE FROM checkpoint_writes WHERE thread_id = %s AND checkpoint_ns = %s"
+    " AND checkpoint_id <> ALL(%s::text[])"
+)
+_RELINK_SQL = (
+    "UPDATE checkpoints c SET parent_checkpoint_id = v.parent"
+    " FROM unnest(%s::text[], %s::text[], %s::text[]) AS v(ns, id, parent)"
+    " WHERE c.thread_id = %s AND c.checkpoint_ns = v.ns AND c.checkpoint_id = v.id"
+)
+_DELETE_CHECKPOINTS_SQL = (
+    "DELETE FROM checkpoints WHERE thread_id = %s AND (checkpoint_ns, checkpoint_id) IN"
+    " (SELECT * FROM unnest(%s::text[], %s::text[]))"
+)
+_DELETE_BLOBS_SQL = (
+    "DELETE FROM checkpoint_blobs WHERE thread_id = %s AND (checkpoint_ns, channel, version) IN"
+    " (SELECT * FROM unnest(%s::text[], %s::text[], %s::text[]))"
+)
+
+
 def apply_plan(conn: Connection, plan: ThreadPlan) -> None:
     """Delete what the plan says, inside the caller's transaction."""
     t = plan.thread_id
     for ns, kept_ids in plan.delete_writes_of.items():
-        conn.execute(
-            "DELETE FROM checkpoint_writes WHERE thread_id = %s AND checkpoint_ns = %s"
-            " AND checkpoint_id <> ALL(%s::text[])",
-            (t, ns, kept_ids),
-        )
+        conn.execute(_DELETE_WRITES_SQL, (t, ns, kept_ids))
     if plan.relink:
         conn.execute(
-            "UPDATE checkpoints c SET parent_checkpoint_id = v.parent"
-            " FROM unnest(%s::text[], %s::text[], %s::text[]) AS v(ns, id, parent)"
-            " WHERE c.thread_id = %s AND c.checkpoint_ns = v.ns AND c.checkpoint_id = v.id",
+            _RELINK_SQL,
             ([r[0] for r in plan.relink], [r[1] for r in plan.relink], [r[2] for r in plan.relink], t),
         )
     if plan.delete_checkpoints:
         conn.execute(
-            "DELETE FROM checkpoints WHERE thread_id = %s AND (checkpoint_ns, checkpoint_id) IN"
-            " (SELECT * FROM unnest(%s::text[], %s::text[]))",
+            _DELETE_CHECKPOINTS_SQL,
             (t, [d[0] for d in plan.delete_checkpoints], [d[1] for d in plan.delete_checkpoints]),
         )
     if plan.delete_blobs:
         conn.execute(
-            "DELETE FROM checkpoint_blobs WHERE thread_id = %s AND (checkpoint_ns, channel, version) IN"
-            " (SELECT * FROM unnest(%s::text[], %s::text[], %s::text[]))",
+            _DELETE_BLOBS_SQL,
             (
                 t,
                 [b[0] for b in plan.delete_blobs],
@@ -486,6 +482,23 @@ def apply_plan(conn: Connection, plan: ThreadPlan) -> None:
                 [b[2] for b in plan.delete_blobs],
             ),
         )
+
+
+_CANDIDATES_SQL = """
+SELECT r.id::text AS id, r.thread_id, r.priority, r.finished_at
+  FROM runs r
+ WHERE r.status IN ('succeeded', 'failed', 'cancelled')
+   AND r.thread_id = r.id::text
+   AND (r.checkpoints_pruned_at IS NULL OR r.checkpoints_pruned_at < r.finished_at)
+   AND r.priority = %(priority)s
+   AND r.priority <> 'CRITICAL'  -- never, whatever ages a caller passes
+   AND r.finished_at < now() - make_interval(secs => %(age_seconds)s)
+   AND (r.finished_at, r.id) > (%(after_at)s::timestamptz, %(after_id)s::uuid)
+   AND NOT EXISTS (
+       SELECT 1 FROM procrastinate_jobs j WHERE j.lock = r.id::text AND j.status = 'doing')
+ ORDER BY r.finished_at, r.id
+ LIMIT %(limit)s
+"""
 
 
 def _candidates(
@@ -643,6 +656,10 @@ def _settings(env: Mapping[str, str] | None) -> Settings:
     return load_settings() if env is None else load_settings(env, secrets={})
 
 
+_TRY_PRUNE_LOCK_SQL = "SELECT pg_try_advisory_lock(%s) AS ok"
+_PRUNE_UNLOCK_SQL = "SELECT pg_advisory_unlock(%s)"
+
+
 def scheduled_prune(*, stop: threading.Event | None = None) -> PruneReport | None:
     """The scheduled prune, as the worker's periodic task runs it.
 
@@ -660,13 +677,13 @@ def scheduled_prune(*, stop: threading.Event | None = None) -> PruneReport | Non
     if age is None or auth.read_only():
         return None
     with get_pool().connection() as conn:
-        got = conn.execute("SELECT pg_try_advisory_lock(%s) AS ok", (_PRUNE_LOCK_KEY,)).fetchone()["ok"]
+        got = conn.execute(_TRY_PRUNE_LOCK_SQL, (_PRUNE_LOCK_KEY,)).fetchone()["ok"]
         if not got:
             return None
         try:
             report = _prune(age, False, SCHEDULED_ACTOR, DEFAULT_BATCH_SIZE, None, stop)
         finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (_PRUNE_LOCK_KEY,))
+            conn.execute(_PRUNE_UNLOCK_SQL, (_PRUNE_LOCK_KEY,))
     if report.runs_pruned or report.runs_skipped:
         log.info("scheduled prune: %s", report.as_dict())
     return report
