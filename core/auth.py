@@ -69,14 +69,16 @@ def default_role(actor: str) -> Role:
     return Role.ADMIN if actor.startswith(LOCAL_PREFIXES) else Role.VIEWER
 
 
+_ROLE_SQL = "SELECT role FROM user_roles WHERE actor = %s"
+
+
 def role_of(actor: str, conn: Connection | None = None) -> Role:
     """The role an identity has now."""
-    sql = "SELECT role FROM user_roles WHERE actor = %s"
     if conn is None:
         with get_pool().connection() as own:
-            row = own.execute(sql, (actor,)).fetchone()
+            row = own.execute(_ROLE_SQL, (actor,)).fetchone()
     else:
-        row = conn.execute(sql, (actor,)).fetchone()
+        row = conn.execute(_ROLE_SQL, (actor,)).fetchone()
     return Role.parse(row["role"]) if row else default_role(actor)
 
 
@@ -109,9 +111,10 @@ def set_role(target: str, role: str, *, actor: str) -> Role:
     return new
 
 
+_ROLES_SQL = "SELECT actor, role, updated_at, updated_by FROM user_roles ORDER BY actor"
+
+
 def list_roles() -> list[dict]:
     """Granted roles, for the admin view."""
     with get_pool().connection() as conn:
-        return conn.execute(
-            "SELECT actor, role, updated_at, updated_by FROM user_roles ORDER BY actor"
-        ).fetchall()
+        return conn.execute(_ROLES_SQL).fetchall()

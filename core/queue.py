@@ -25,9 +25,12 @@ _defer_app: procrastinate.App | None = None
 _defer_lock = threading.Lock()
 
 
+_QUEUE_TABLE_SQL = "SELECT to_regclass('procrastinate_jobs') AS t"
+
+
 def ensure_queue_schema(conn: Connection) -> None:
     """Install procrastinate's tables once (its schema file is not idempotent)."""
-    exists = conn.execute("SELECT to_regclass('procrastinate_jobs') AS t").fetchone()
+    exists = conn.execute(_QUEUE_TABLE_SQL).fetchone()
     if exists and exists["t"] is None:
         with conn.transaction():
             conn.execute(SchemaManager.get_schema())
@@ -55,6 +58,9 @@ def enqueue(run_id: str, command: dict[str, Any], connection: Connection) -> int
     return deferrer.defer(run_id=str(run_id), command=command)
 
 
+_TAKE_RUNNING_JOB_SQL = "DELETE FROM procrastinate_jobs WHERE id = %s AND status = 'doing' RETURNING args"
+
+
 def reissue(job_id: int, connection: Connection) -> int | None:
     """Replace the job of a worker that went silent by a new job (a new id), in ``connection``'s transaction.
 
@@ -65,10 +71,7 @@ def reissue(job_id: int, connection: Connection) -> int | None:
     job and changes nothing (its step is fenced anyway, core/lease.py).
     Returns the new job id, or None when the job is no longer running.
     """
-    row = connection.execute(
-        "DELETE FROM procrastinate_jobs WHERE id = %s AND status = 'doing' RETURNING args",
-        (job_id,),
-    ).fetchone()
+    row = connection.execute(_TAKE_RUNNING_JOB_SQL, (job_id,)).fetchone()
     if row is None:
         return None
     args = row["args"] if isinstance(row, dict) else row[0]
