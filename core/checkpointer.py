@@ -70,6 +70,12 @@ def _memory_saver(allowed: Iterable[TypeKey]) -> BaseCheckpointSaver:
     return _memory.with_allowlist(extra) if extra else _memory
 
 
+_NEWEST_INDEX_SQL = (
+    "CREATE INDEX CONCURRENTLY IF NOT EXISTS lgops_checkpoints_newest_idx"
+    " ON checkpoints (checkpoint_id DESC) WHERE checkpoint_ns = ''"
+)
+
+
 def setup_checkpointer(pool: ConnectionPool) -> None:
     """Create or upgrade LangGraph's checkpoint tables (idempotent), plus our read index.
 
@@ -80,10 +86,7 @@ def setup_checkpointer(pool: ConnectionPool) -> None:
     """
     PostgresSaver(pool, serde=strict_serde()).setup()
     with pool.connection() as conn:
-        conn.execute(
-            "CREATE INDEX CONCURRENTLY IF NOT EXISTS lgops_checkpoints_newest_idx"
-            " ON checkpoints (checkpoint_id DESC) WHERE checkpoint_ns = ''"
-        )
+        conn.execute(_NEWEST_INDEX_SQL)
 
 
 def postgres_saver(conn: ConnectionPool | Connection, allowed: Iterable[TypeKey] = ()) -> PostgresSaver:

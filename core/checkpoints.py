@@ -130,15 +130,16 @@ def thread_history(
     return rows
 
 
+_PARENT_LINKS_SQL = (
+    "SELECT checkpoint_id, parent_checkpoint_id FROM checkpoints WHERE thread_id = %s AND checkpoint_ns = ''"
+)
+
+
 def _history(thread_id: str, graph: Any, *, limit: int, before: str | None) -> list[CheckpointInfo]:
     with get_pool().connection() as conn:
         rows = conn.execute(_HISTORY_SQL, (thread_id, before, before, limit)).fetchall()
         # Only two short columns per checkpoint: cheap even for long threads.
-        links = conn.execute(
-            "SELECT checkpoint_id, parent_checkpoint_id FROM checkpoints"
-            " WHERE thread_id = %s AND checkpoint_ns = ''",
-            (thread_id,),
-        ).fetchall()
+        links = conn.execute(_PARENT_LINKS_SQL, (thread_id,)).fetchall()
     snapshots = {}
     if graph is not None:
         snapshots = {
@@ -178,6 +179,12 @@ def _is_state_key(channel: str) -> bool:
     return not channel.startswith("__") and ":" not in channel
 
 
+_TASK_PATHS_SQL = (
+    "SELECT DISTINCT task_id, task_path FROM checkpoint_writes"
+    " WHERE thread_id = %s AND checkpoint_ns = '' AND checkpoint_id = %s"
+)
+
+
 def thread_state(thread_id: str, *, workflow_id: str | None = None) -> ThreadState:
     """Values, ``next`` and pending interrupts of any thread, read-only.
 
@@ -213,12 +220,7 @@ def thread_state(thread_id: str, *, workflow_id: str | None = None) -> ThreadSta
     checkpoint_id = saved.config["configurable"]["checkpoint_id"]
     with pool.connection() as conn:
         paths = {
-            r["task_id"]: r["task_path"]
-            for r in conn.execute(
-                "SELECT DISTINCT task_id, task_path FROM checkpoint_writes"
-                " WHERE thread_id = %s AND checkpoint_ns = '' AND checkpoint_id = %s",
-                (thread_id, checkpoint_id),
-            )
+            r["task_id"]: r["task_path"] for r in conn.execute(_TASK_PATHS_SQL, (thread_id, checkpoint_id))
         }
     pending = _open_interrupts(saved.pending_writes or [], paths)
     values = {k: v for k, v in saved.checkpoint["channel_values"].items() if _is_state_key(k)}

@@ -97,6 +97,12 @@ def _embedded_running(pgdata: Path) -> bool:
     return bool(info and info.is_running())
 
 
+_OTHER_CLIENTS_SQL = (
+    "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
+    " AND pid <> pg_backend_pid() AND application_name IS DISTINCT FROM %s"
+)
+
+
 def release_embedded(own_application_name: str | None = None) -> bool:
     """Stop the embedded server if this process started it and no other process uses it.
 
@@ -111,11 +117,7 @@ def release_embedded(own_application_name: str | None = None) -> bool:
     close_pool()
     try:
         with psycopg.connect(url, connect_timeout=5, autocommit=True) as conn:
-            others = conn.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
-                " AND pid <> pg_backend_pid() AND application_name IS DISTINCT FROM %s",
-                (own_application_name,),
-            ).fetchone()[0]
+            others = conn.execute(_OTHER_CLIENTS_SQL, (own_application_name,)).fetchone()[0]
     except psycopg.Error:
         return False  # already gone
     if others:
@@ -219,6 +221,10 @@ def get_pool() -> ConnectionPool:
     return _pool
 
 
+# Also run by _migrate_as_owner: who the owner's URL signs in as.
+_CURRENT_USER_SQL = "SELECT current_user AS u"
+
+
 def _schema_current_or_role(url: str, settings: Settings) -> str | None:
     """None when the schema is current; else the application's role name, to migrate for.
 
@@ -231,7 +237,7 @@ def _schema_current_or_role(url: str, settings: Settings) -> str | None:
         with psycopg.connect(url, connect_timeout=5, **connect_kwargs(settings)) as conn:
             if is_current(conn):
                 return None
-            return conn.execute("SELECT current_user AS u").fetchone()["u"]
+            return conn.execute(_CURRENT_USER_SQL).fetchone()["u"]
     except psycopg.Error:
         if _admin_url is not None and not _app_role_exists(_admin_url, settings):
             return db_roles.APP_ROLE
@@ -239,11 +245,14 @@ def _schema_current_or_role(url: str, settings: Settings) -> str | None:
         raise
 
 
+_ROLE_EXISTS_SQL = "SELECT 1 FROM pg_roles WHERE rolname = %s"
+
+
 def _app_role_exists(admin_url: str, settings: Settings) -> bool:
     """Whether the embedded server has the application's role yet (libpq gives no error code to tell)."""
     check_reachable(admin_url, settings)
     with psycopg.connect(admin_url, connect_timeout=5, **connect_kwargs(settings)) as conn:
-        found = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (db_roles.APP_ROLE,)).fetchone()
+        found = conn.execute(_ROLE_EXISTS_SQL, (db_roles.APP_ROLE,)).fetchone()
     return found is not None
 
 
@@ -261,7 +270,7 @@ def _migrate_as_owner(settings: Settings, app_role: str) -> list[str]:
         owner_url, min_size=1, max_size=2, kwargs=connect_kwargs(settings), name="lgops-owner"
     ) as pool:
         with pool.connection() as conn:
-            owner = conn.execute("SELECT current_user AS u").fetchone()["u"]
+            owner = conn.execute(_CURRENT_USER_SQL).fetchone()["u"]
         return schema.migrate(pool, grant_to=None if owner == app_role else app_role)
 
 

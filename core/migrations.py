@@ -60,14 +60,16 @@ def setup_fingerprint() -> str:
     return ";".join(parts)
 
 
+_CURRENT_SQL = (
+    "SELECT (SELECT array_agg(version) FROM lgops_migrations) AS versions,"
+    " EXISTS (SELECT 1 FROM lgops_schema_setup WHERE fingerprint = %s) AS setup"
+)
+
+
 def is_current(conn: Connection) -> bool:
     """True when every migration is applied and the libraries' setups ran for these files."""
     try:
-        row = conn.execute(
-            "SELECT (SELECT array_agg(version) FROM lgops_migrations) AS versions,"
-            " EXISTS (SELECT 1 FROM lgops_schema_setup WHERE fingerprint = %s) AS setup",
-            (setup_fingerprint(),),
-        ).fetchone()
+        row = conn.execute(_CURRENT_SQL, (setup_fingerprint(),)).fetchone()
     except (psycopg.errors.UndefinedTable, psycopg.errors.InsufficientPrivilege):
         return False  # not set up yet, or not yet granted to this role
     values = list(row.values()) if isinstance(row, dict) else list(row)

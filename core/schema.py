@@ -31,6 +31,9 @@ MIGRATION_LOCK_KEY = 727_001
 MIGRATION_LOCK_POLL_SECONDS = 0.1
 
 
+_TRY_LOCK_SQL = "SELECT pg_try_advisory_lock(%s) AS got"
+
+
 def _take_migration_lock(conn: psycopg.Connection) -> None:
     """Take the migration advisory lock by polling, never by waiting inside PostgreSQL.
 
@@ -46,11 +49,14 @@ def _take_migration_lock(conn: psycopg.Connection) -> None:
     if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
         raise RuntimeError("the migration lock needs an autocommit connection with no open transaction")
     waiting = False
-    while not conn.execute("SELECT pg_try_advisory_lock(%s) AS got", (MIGRATION_LOCK_KEY,)).fetchone()["got"]:
+    while not conn.execute(_TRY_LOCK_SQL, (MIGRATION_LOCK_KEY,)).fetchone()["got"]:
         if not waiting:
             log.info("waiting for another process's migration")
             waiting = True
         time.sleep(MIGRATION_LOCK_POLL_SECONDS)
+
+
+_UNLOCK_SQL = "SELECT pg_advisory_unlock(%s)"
 
 
 @contextmanager
@@ -60,7 +66,7 @@ def migration_lock(conn: psycopg.Connection) -> Iterator[None]:
     try:
         yield
     finally:
-        conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
+        conn.execute(_UNLOCK_SQL, (MIGRATION_LOCK_KEY,))
 
 
 def migrate(pool: ConnectionPool, *, grant_to: str | None = None) -> list[str]:
@@ -93,24 +99,27 @@ def migrate_embedded(admin_url: str, owner_url: str, connect_kwargs: dict) -> li
             return _apply(pool, conn, db_roles.APP_ROLE)
 
 
+_CREATE_MIGRATIONS_TABLE_SQL = (
+    "CREATE TABLE IF NOT EXISTS lgops_migrations ("
+    " version integer PRIMARY KEY, name text NOT NULL,"
+    " applied_at timestamptz NOT NULL DEFAULT now())"
+)
+_APPLIED_VERSIONS_SQL = "SELECT version FROM lgops_migrations"
+_RECORD_MIGRATION_SQL = "INSERT INTO lgops_migrations (version, name) VALUES (%s, %s)"
+_RECORD_SETUP_SQL = "INSERT INTO lgops_schema_setup (fingerprint) VALUES (%s) ON CONFLICT DO NOTHING"
+
+
 def _apply(pool: ConnectionPool, conn: psycopg.Connection, grant_to: str | None) -> list[str]:
     """The step itself; the caller holds the migration lock. The setup is recorded last."""
     applied_now: list[str] = []
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS lgops_migrations ("
-        " version integer PRIMARY KEY, name text NOT NULL,"
-        " applied_at timestamptz NOT NULL DEFAULT now())"
-    )
-    done = {r["version"] for r in conn.execute("SELECT version FROM lgops_migrations")}
+    conn.execute(_CREATE_MIGRATIONS_TABLE_SQL)
+    done = {r["version"] for r in conn.execute(_APPLIED_VERSIONS_SQL)}
     for version, name, sql in migration_files():
         if version in done:
             continue
         with conn.transaction():
             conn.execute(sql)
-            conn.execute(
-                "INSERT INTO lgops_migrations (version, name) VALUES (%s, %s)",
-                (version, name),
-            )
+            conn.execute(_RECORD_MIGRATION_SQL, (version, name))
         applied_now.append(name)
         log.info("applied migration %s", name)
     ensure_queue_schema(conn)
@@ -119,8 +128,5 @@ def _apply(pool: ConnectionPool, conn: psycopg.Connection, grant_to: str | None)
     if grant_to is not None:
         db_roles.grant_application(conn, grant_to)
     # Last: a process that finds this record skips the step, so everything above must be done.
-    conn.execute(
-        "INSERT INTO lgops_schema_setup (fingerprint) VALUES (%s) ON CONFLICT DO NOTHING",
-        (setup_fingerprint(),),
-    )
+    conn.execute(_RECORD_SETUP_SQL, (setup_fingerprint(),))
     return applied_now
