@@ -345,6 +345,32 @@ _ANALYTICS_SQL = {
 }
 
 _METADATA_TABLES = ("customers", "orders", "products", "inventory")
+_ROW_COUNT_SQL = "SELECT count(*) AS n FROM lgops_demo.{table}"
+_COLUMN_COUNTS_SQL = """
+        SELECT table_name, count(*) AS columns FROM information_schema.columns
+        WHERE table_schema = 'lgops_demo' AND table_name = ANY(%s)
+        GROUP BY 1 ORDER BY 1"""
+
+_READ_ONLY_SQL = "SET TRANSACTION READ ONLY"
+_STATEMENT_TIMEOUT_SQL = "SET LOCAL statement_timeout = {ms}"
+_SLEEP_SQL = "SELECT pg_sleep(%s)"
+_CUSTOMER_BY_EMAIL_SQL = (
+    "SELECT id, name, email, company, city, tier FROM lgops_demo.customers WHERE lower(email) = lower(%s)"
+)
+_CUSTOMERS_MATCHING_SQL = """
+        SELECT id, name, email, company, city, tier FROM lgops_demo.customers
+        WHERE name ILIKE ANY(%(p)s) OR company ILIKE ANY(%(p)s)
+           OR city ILIKE ANY(%(p)s) OR email ILIKE ANY(%(p)s)
+        ORDER BY id"""
+_PRODUCTS_MATCHING_SQL = """
+        SELECT p.sku, p.name, p.category, p.price::float AS price, i.on_hand
+        FROM lgops_demo.products p JOIN lgops_demo.inventory i USING (sku)
+        WHERE p.name ILIKE ANY(%(p)s) OR p.category ILIKE ANY(%(p)s)
+           OR p.description ILIKE ANY(%(p)s)
+        ORDER BY p.price"""
+_ALL_PRODUCTS_SQL = """
+        SELECT p.sku, p.name, p.category, p.price::float AS price, i.on_hand
+        FROM lgops_demo.products p JOIN lgops_demo.inventory i USING (sku) ORDER BY p.price"""
 
 
 def _plain(value: Any) -> Any:
@@ -388,16 +414,16 @@ class DatabaseAdapter(Adapter):
         """A read-only transaction the caller can cancel on the server when it gives up."""
         with self.pool.connection(timeout=ctx.timeout) as conn, ctx.cancel_hook(conn.cancel_safe):
             with conn.transaction():
-                conn.execute("SET TRANSACTION READ ONLY")
+                conn.execute(_READ_ONLY_SQL)
                 # The server enforces the timeout too, so an abandoned query cannot linger.
-                conn.execute(f"SET LOCAL statement_timeout = {int(ctx.timeout * 1000) + 1000}")
+                conn.execute(_STATEMENT_TIMEOUT_SQL.format(ms=int(ctx.timeout * 1000) + 1000))
                 yield conn
 
     def _stall(self, ctx: CallContext) -> None:
         """A real stalled query: ``pg_sleep`` on the server, cancelled when abandoned."""
         try:
             with self._transaction(ctx) as conn:
-                conn.execute("SELECT pg_sleep(%s)", (ctx.timeout * 20 + 60,))
+                conn.execute(_SLEEP_SQL, (ctx.timeout * 20 + 60,))
         except Exception as exc:  # noqa: BLE001 - cancelled or timed out on the server
             raise AdapterTimeout(f"query cancelled: {exc}") from None
         raise AdapterTimeout("abandoned")
@@ -410,10 +436,7 @@ class DatabaseAdapter(Adapter):
 
     @staticmethod
     def _lookup_customer(conn: Any, email: str) -> dict[str, Any] | None:
-        cur = conn.execute(
-            "SELECT id, name, email, company, city, tier FROM lgops_demo.customers WHERE lower(email) = lower(%s)",
-            (email,),
-        )
+        cur = conn.execute(_CUSTOMER_BY_EMAIL_SQL, (email,))
         rows = _rows(cur)
         return rows[0] if rows else None
 
@@ -423,35 +446,17 @@ class DatabaseAdapter(Adapter):
         terms = keywords(text, limit=5)
         patterns = [f"%{t}%" for t in terms] or ["%"]
         if table in ("user_data", "customers"):
-            cur = conn.execute(
-                """SELECT id, name, email, company, city, tier FROM lgops_demo.customers
-                   WHERE name ILIKE ANY(%(p)s) OR company ILIKE ANY(%(p)s)
-                      OR city ILIKE ANY(%(p)s) OR email ILIKE ANY(%(p)s)
-                   ORDER BY id""",
-                {"p": patterns},
-            )
+            cur = conn.execute(_CUSTOMERS_MATCHING_SQL, {"p": patterns})
             rows = _rows(cur)
             tiers: dict[str, int] = {}
             for row in rows:
                 tiers[row["tier"]] = tiers.get(row["tier"], 0) + 1
             return {"table": table, "terms": terms, "matched": len(rows), "by_tier": tiers, "rows": rows[:10]}
         if table == "products":
-            cur = conn.execute(
-                """SELECT p.sku, p.name, p.category, p.price::float AS price, i.on_hand
-                   FROM lgops_demo.products p JOIN lgops_demo.inventory i USING (sku)
-                   WHERE p.name ILIKE ANY(%(p)s) OR p.category ILIKE ANY(%(p)s)
-                      OR p.description ILIKE ANY(%(p)s)
-                   ORDER BY p.price""",
-                {"p": patterns},
-            )
+            cur = conn.execute(_PRODUCTS_MATCHING_SQL, {"p": patterns})
             rows = _rows(cur)
             if not rows:  # nothing named: the whole catalogue is the useful answer
-                rows = _rows(
-                    conn.execute(
-                        """SELECT p.sku, p.name, p.category, p.price::float AS price, i.on_hand
-                           FROM lgops_demo.products p JOIN lgops_demo.inventory i USING (sku) ORDER BY p.price"""
-                    )
-                )
+                rows = _rows(conn.execute(_ALL_PRODUCTS_SQL))
             return {"table": table, "terms": terms, "matched": len(rows), "rows": rows}
         if table == "historical_data":
             monthly = _rows(conn.execute(_ANALYTICS_SQL["monthly"]))
@@ -478,18 +483,8 @@ class DatabaseAdapter(Adapter):
                 "monthly": monthly,
             }
         # metadata: what the database holds, from the catalogue and real counts
-        counts = {
-            t: conn.execute(f"SELECT count(*) AS n FROM lgops_demo.{t}").fetchone()["n"]
-            for t in _METADATA_TABLES
-        }
-        columns = _rows(
-            conn.execute(
-                """SELECT table_name, count(*) AS columns FROM information_schema.columns
-                   WHERE table_schema = 'lgops_demo' AND table_name = ANY(%s)
-                   GROUP BY 1 ORDER BY 1""",
-                (list(_METADATA_TABLES),),
-            )
-        )
+        counts = {t: conn.execute(_ROW_COUNT_SQL.format(table=t)).fetchone()["n"] for t in _METADATA_TABLES}
+        columns = _rows(conn.execute(_COLUMN_COUNTS_SQL, (list(_METADATA_TABLES),)))
         return {"table": table, "row_counts": counts, "columns": columns}
 
 
