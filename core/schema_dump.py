@@ -63,47 +63,55 @@ def _rows(conn: psycopg.Connection, sql: str, *params: object) -> list[tuple]:
         return cur.execute(sql, params).fetchall()
 
 
+_ENUMS_SQL = (
+    "SELECT t.typname, array_agg(quote_literal(e.enumlabel) ORDER BY e.enumsortorder)"
+    " FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid"
+    " WHERE t.typnamespace = 'public'::regnamespace GROUP BY t.typname ORDER BY t.typname"
+)
+
+
 def _enums(conn: psycopg.Connection) -> list[str]:
-    rows = _rows(
-        conn,
-        "SELECT t.typname, array_agg(quote_literal(e.enumlabel) ORDER BY e.enumsortorder)"
-        " FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid"
-        " WHERE t.typnamespace = 'public'::regnamespace GROUP BY t.typname ORDER BY t.typname",
-    )
+    rows = _rows(conn, _ENUMS_SQL)
     return [f"CREATE TYPE {name} AS ENUM ({', '.join(labels)});" for name, labels in rows if _ours(name)]
 
 
+_FUNCTIONS_SQL = (
+    "SELECT p.proname, pg_get_functiondef(p.oid) FROM pg_proc p"
+    " WHERE p.pronamespace = 'public'::regnamespace ORDER BY p.proname, p.oid::regprocedure::text"
+)
+
+
 def _functions(conn: psycopg.Connection) -> list[str]:
-    rows = _rows(
-        conn,
-        "SELECT p.proname, pg_get_functiondef(p.oid) FROM pg_proc p"
-        " WHERE p.pronamespace = 'public'::regnamespace ORDER BY p.proname, p.oid::regprocedure::text",
-    )
+    rows = _rows(conn, _FUNCTIONS_SQL)
     return [f"{body.strip()};" for name, body in rows if _ours(name)]
 
 
+_TABLES_SQL = (
+    "SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace"
+    " AND c.relkind IN ('r', 'p') ORDER BY c.relname"
+)
+
+
 def _tables(conn: psycopg.Connection) -> list[str]:
-    rows = _rows(
-        conn,
-        "SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace"
-        " AND c.relkind IN ('r', 'p') ORDER BY c.relname",
-    )
+    rows = _rows(conn, _TABLES_SQL)
     return [name for (name,) in rows if _ours(name)]
+
+
+_SEQUENCES_SQL = (
+    "SELECT c.relname, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin,"
+    " s.seqmax, s.seqcache, s.seqcycle, owner.relname, a.attname"
+    " FROM pg_class c JOIN pg_sequence s ON s.seqrelid = c.oid"
+    " LEFT JOIN pg_depend d ON d.objid = c.oid AND d.classid = 'pg_class'::regclass"
+    "  AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a'"
+    " LEFT JOIN pg_class owner ON owner.oid = d.refobjid"
+    " LEFT JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid"
+    " WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'S' ORDER BY c.relname"
+)
 
 
 def _sequences(conn: psycopg.Connection, tables: list[str]) -> tuple[list[str], list[str]]:
     """CREATE SEQUENCE statements (before the tables) and OWNED BY links (after them)."""
-    rows = _rows(
-        conn,
-        "SELECT c.relname, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin,"
-        " s.seqmax, s.seqcache, s.seqcycle, owner.relname, a.attname"
-        " FROM pg_class c JOIN pg_sequence s ON s.seqrelid = c.oid"
-        " LEFT JOIN pg_depend d ON d.objid = c.oid AND d.classid = 'pg_class'::regclass"
-        "  AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a'"
-        " LEFT JOIN pg_class owner ON owner.oid = d.refobjid"
-        " LEFT JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid"
-        " WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'S' ORDER BY c.relname",
-    )
+    rows = _rows(conn, _SEQUENCES_SQL)
     creates, owned = [], []
     for name, typ, start, inc, lo, hi, cache, cycle, table, column in rows:
         if not _ours(name) or (table is not None and table not in tables):
@@ -117,22 +125,22 @@ def _sequences(conn: psycopg.Connection, tables: list[str]) -> tuple[list[str], 
     return creates, owned
 
 
+_COLUMNS_SQL = (
+    "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,"
+    " pg_get_expr(d.adbin, d.adrelid)"
+    " FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
+    " WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
+)
+_CONSTRAINTS_SQL = (
+    "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint"
+    " WHERE conrelid = %s::regclass AND contype <> 'n' ORDER BY contype = 'f', conname"
+)
+
+
 def _create_table(conn: psycopg.Connection, table: str) -> tuple[str, list[str]]:
     """The table with its columns and inline constraints, and its foreign keys (added after all tables)."""
-    columns = _rows(
-        conn,
-        "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,"
-        " pg_get_expr(d.adbin, d.adrelid)"
-        " FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
-        " WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
-        table,
-    )
-    constraints = _rows(
-        conn,
-        "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint"
-        " WHERE conrelid = %s::regclass AND contype <> 'n' ORDER BY contype = 'f', conname",
-        table,
-    )
+    columns = _rows(conn, _COLUMNS_SQL, table)
+    constraints = _rows(conn, _CONSTRAINTS_SQL, table)
     lines = []
     for name, typ, not_null, default in columns:
         line = f"    {name} {typ}"
@@ -148,26 +156,31 @@ def _create_table(conn: psycopg.Connection, table: str) -> tuple[str, list[str]]
     return f"CREATE TABLE {table} (\n" + ",\n".join(lines) + "\n);", foreign
 
 
+_INDEXES_SQL = (
+    "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+    " WHERE i.indrelid = %s::regclass"
+    " AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)"
+    " ORDER BY c.relname"
+)
+
+
 def _indexes(conn: psycopg.Connection, table: str) -> list[str]:
-    rows = _rows(
-        conn,
-        "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
-        " WHERE i.indrelid = %s::regclass"
-        " AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)"
-        " ORDER BY c.relname",
-        table,
-    )
+    rows = _rows(conn, _INDEXES_SQL, table)
     return [f"{defn};" for (defn,) in rows]
+
+
+_TRIGGERS_SQL = (
+    "SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal"
+    " ORDER BY tgname"
+)
 
 
 def _triggers(conn: psycopg.Connection, table: str) -> list[str]:
-    rows = _rows(
-        conn,
-        "SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal"
-        " ORDER BY tgname",
-        table,
-    )
+    rows = _rows(conn, _TRIGGERS_SQL, table)
     return [f"{defn};" for (defn,) in rows]
+
+
+_PUBLIC_ONLY_SQL = "SET LOCAL search_path TO public"
 
 
 def dump_schema(conn: psycopg.Connection) -> str:
@@ -177,7 +190,7 @@ def dump_schema(conn: psycopg.Connection) -> str:
     whatever the connection's own setting is.
     """
     with conn.transaction():
-        conn.execute("SET LOCAL search_path TO public")
+        conn.execute(_PUBLIC_ONLY_SQL)
         tables = _tables(conn)
         sequences, owned = _sequences(conn, tables)
         parts: list[str] = [*_enums(conn), *_functions(conn), *sequences]
