@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.enums import Priority
 from core.registry import WorkflowSpec, samples_in
 from core.workflows.agent_factory.graph import build_graph
 from core.workflows.agent_factory.inputs import AgentFactoryInput
@@ -23,5 +24,5 @@ SPEC = WorkflowSpec(
     outcome_rule=outcome,
     state_panels={"Execution timeline (from the state)": ("execution_timeline",)},
     interrupt_points=(),
-    priority="MEDIUM",
+    priority=Priority.MEDIUM,
 )

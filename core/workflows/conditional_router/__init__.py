@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.enums import Priority
 from core.registry import WorkflowSpec, samples_in
 from core.workflows.conditional_router.graph import build_graph
 from core.workflows.conditional_router.logic import retention_priority
@@ -23,7 +24,7 @@ SPEC = WorkflowSpec(
     samples=samples_in("conditional_router"),
     outcome_rule=outcome,
     interrupt_points=(),
-    priority="MEDIUM",
+    priority=Priority.MEDIUM,
     retention_priority=retention_priority,
 )
 

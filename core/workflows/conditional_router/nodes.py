@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from core.adapters import CallOptions, CallResult, get_adapter, keywords
+from core.enums import EventKind
 from core.events import emit
 from core.workflows.conditional_router import logic
 from core.workflows.conditional_router.state import RouterState
@@ -34,7 +35,7 @@ def classifier(state: RouterState) -> dict[str, Any]:
     """Score the query against every pattern set; record the decision with its evidence."""
     result = logic.classify(state["query"])
     emit(
-        "routing_decision",
+        EventKind.ROUTING_DECISION,
         node="classifier",
         decision=result.route,
         context={
@@ -190,7 +191,7 @@ def priority_processor(state: RouterState) -> dict[str, Any]:
         state.get("escalated", False), state["priority"], state.get("customer_tier")
     )
     emit(
-        "routing_decision",
+        EventKind.ROUTING_DECISION,
         node="priority_processor",
         decision="escalate" if reasons else "complete",
         context={"priority": state["priority"], "customer_tier": state.get("customer_tier"), "sla": flags},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.enums import Priority
 from core.registry import WorkflowSpec, retention_by_business_priority, samples_in
 from core.workflows.contextual.graph import build_graph
 from core.workflows.contextual.outcome import outcome
@@ -21,7 +22,7 @@ SPEC = WorkflowSpec(
     samples=samples_in("contextual"),
     outcome_rule=outcome,
     interrupt_points=(),
-    priority="MEDIUM",
+    priority=Priority.MEDIUM,
     retention_priority=retention_by_business_priority,
 )
 

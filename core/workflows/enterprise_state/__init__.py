@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.enums import Priority
 from core.registry import WorkflowSpec, retention_by_business_priority, samples_in
 from core.workflows.enterprise_state.graph import build_graph
 from core.workflows.enterprise_state.outcome import outcome
@@ -23,7 +24,7 @@ SPEC = WorkflowSpec(
     samples=samples_in("enterprise_state"),
     outcome_rule=outcome,
     interrupt_points=("checkpoint_manager",),
-    priority="HIGH",
+    priority=Priority.HIGH,
     retention_priority=retention_by_business_priority,
 )
 

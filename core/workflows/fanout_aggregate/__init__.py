@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.enums import Priority
 from core.registry import WorkflowSpec, samples_in
 from core.workflows.fanout_aggregate.graph import build_graph
 from core.workflows.fanout_aggregate.outcome import outcome
@@ -21,7 +22,7 @@ SPEC = WorkflowSpec(
     samples=samples_in("fanout_aggregate"),
     outcome_rule=outcome,
     interrupt_points=(),
-    priority="MEDIUM",
+    priority=Priority.MEDIUM,
 )
 
 __all__ = ["SPEC", "build_graph"]

@@ -15,6 +15,7 @@ from typing import Any
 from langgraph.types import Send
 
 from core.adapters import CallOptions, get_adapter
+from core.enums import EventKind
 from core.events import emit
 from core.workflows.fanout_aggregate import logic
 from core.workflows.fanout_aggregate.state import FanoutState
@@ -81,7 +82,7 @@ def _processor(
     seconds = round(time.perf_counter() - started, 4)
     result["seconds"] = seconds
     emit(
-        "branch",
+        EventKind.BRANCH,
         branch=source,
         node=PROCESSOR_NODES[source],  # the task this report belongs to (the timeline draws it red)
         status=result["status"],
@@ -131,7 +132,7 @@ def completion_check(state: FanoutState) -> dict[str, Any]:
     """Join point: runs once, after all three processors, and records the outcome."""
     outcome = logic.completion_status(state.get("completed_tasks", []), state.get("failed_tasks", []))
     emit(
-        "routing_decision",
+        EventKind.ROUTING_DECISION,
         node="completion_check",
         context={"completed": state.get("completed_tasks", []), "failed": state.get("failed_tasks", [])},
         explanation=f"all sources reported; {'some failed → error report' if outcome == 'error' else 'aggregate'}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.enums import Priority
 from core.registry import WorkflowSpec, samples_in
 from core.workflows.parallel_sync.graph import build_graph
 from core.workflows.parallel_sync.inputs import ParallelSyncInput
@@ -31,5 +32,5 @@ SPEC = WorkflowSpec(
     },
     attribution_path=("integration_result", "source_attribution"),
     interrupt_points=("approve_sync_point", "approve_quality"),
-    priority="HIGH",
+    priority=Priority.HIGH,
 )

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from core.enums import EventKind
 from core.workflows.parallel_sync import rules
 
 
@@ -37,7 +38,7 @@ def sync_progress_from_events(events: Iterable[Mapping[str, Any]]) -> list[dict[
     for event in events:
         data = event.get("data") or {}
         at = _iso(event.get("at"))
-        if event.get("kind") == "sync_point" and data.get("name"):
+        if event.get("kind") == EventKind.SYNC_POINT and data.get("name"):
             point = points.setdefault(data["name"], {"completed": set(), "failed": set()})
             point["required"] = list(data.get("required") or [])
             if "completed" in data:
@@ -45,7 +46,7 @@ def sync_progress_from_events(events: Iterable[Mapping[str, Any]]) -> list[dict[
                 point["failed"] = set(data.get("failed") or [])
             point["attempt"] = data.get("attempt", point.get("attempt", 0))
             point["updated_at"] = at
-        elif event.get("kind") == "branch" and data.get("branch_id"):
+        elif event.get("kind") == EventKind.BRANCH and data.get("branch_id"):
             branch_id = data["branch_id"]
             succeeded = data.get("status") == "success"
             for point in points.values():

@@ -18,6 +18,7 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import Send
 
+from core.enums import EventKind
 from core.events import emit
 from core.interrupts import ask_operator
 from core.workflows.common import agent_outcomes, datasets, measures, work
@@ -156,7 +157,7 @@ def data_batch_analyzer(state: ParallelSyncState) -> dict[str, Any]:
     sync_points[MERGE_POINT] = list(active)
     metrics = {**complexity, **cluster, "allocated_branches": max_branches}
     emit(
-        "routing_decision",
+        EventKind.ROUTING_DECISION,
         node="data_batch_analyzer",
         chosen=mode,
         context=metrics,
@@ -255,7 +256,7 @@ def parallel_coordinator(state: ParallelSyncState) -> dict[str, Any]:
     done = _completed_ok(state) - set(dispatch)
     for name, required in state["sync_points"].items():
         emit(
-            "sync_point",
+            EventKind.SYNC_POINT,
             name=name,
             required=required,
             completed=[b for b in required if b in done],
@@ -355,7 +356,7 @@ def make_branch(node: str):
                 },
             )
         emit(
-            "branch",
+            EventKind.BRANCH,
             branch_id=branch_id,
             node=node,
             attempt=task["attempt"],
@@ -530,7 +531,7 @@ def sync_point_manager(state: ParallelSyncState) -> dict[str, Any]:
     action = rules.sync_action(merge["status"], pending=len(pending), timed_out=timed_out)
     for m in metrics:
         emit(
-            "sync_point",
+            EventKind.SYNC_POINT,
             name=m["sync_point"],
             required=m["required"],
             completed=m["completed_branches"],
@@ -541,7 +542,7 @@ def sync_point_manager(state: ParallelSyncState) -> dict[str, Any]:
             attempt=state.get("attempt", 0),
         )
     emit(
-        "routing_decision",
+        EventKind.ROUTING_DECISION,
         node="sync_point_manager",
         chosen=action,
         context={
@@ -699,7 +700,7 @@ def quality_validator(state: ParallelSyncState) -> dict[str, Any]:
     """Approve, send back for revision, or stop on a critical failure."""
     proposal = _proposed_route(state)
     emit(
-        "routing_decision",
+        EventKind.ROUTING_DECISION,
         node="quality_validator",
         chosen=proposal["route"],
         context={k: proposal[k] for k in ("quality", "success_rate")},
@@ -743,7 +744,7 @@ def load_balancer(state: ParallelSyncState) -> dict[str, Any]:
     )
     record = {**plan, "from_attempt": state.get("attempt", 0), "at": _now()}
     emit(
-        "routing_decision",
+        EventKind.ROUTING_DECISION,
         node="load_balancer",
         chosen=plan["action"],
         context={"attempt": state.get("attempt", 0), "max_retries": state.get("max_retries", 2)},

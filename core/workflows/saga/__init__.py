@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.enums import Priority
 from core.registry import WorkflowSpec, samples_in
 from core.workflows.saga.graph import build_graph
 from core.workflows.saga.logic import retention_priority
@@ -23,7 +24,7 @@ SPEC = WorkflowSpec(
     samples=samples_in("saga"),
     outcome_rule=outcome,
     interrupt_points=(),
-    priority="HIGH",
+    priority=Priority.HIGH,
     retention_priority=retention_priority,
 )
 

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
+from core.enums import Priority
+
 STEPS: tuple[str, ...] = (
     "create_user_account",
     "charge_payment",
@@ -92,7 +94,7 @@ def final_status(compensation_errors: dict[str, str]) -> TransactionStatus:
 
 def retention_priority(
     graph_input: Mapping[str, Any], final_values: Mapping[str, Any] | None = None
-) -> str | None:
+) -> Priority | None:
     """A saga that moves money is kept as CRITICAL (W9: payment records are compliance records).
 
     When it ends, it is money-moving when ``charge_payment`` completed (a
@@ -101,11 +103,11 @@ def retention_priority(
     fail on every attempt, so it can never reach the payment.
     """
     if final_values and "charge_payment" in (final_values.get("executed_steps") or []):
-        return "CRITICAL"
+        return Priority.CRITICAL
     faults = graph_input.get("fail_steps") or {}
     attempts = int(graph_input.get("max_attempts") or 3)
     doomed = any(
         faults.get(step) == ALWAYS or int(faults.get(step) or 0) >= attempts
         for step in STEPS[: STEPS.index("charge_payment") + 1]
     )
-    return None if doomed else "CRITICAL"
+    return None if doomed else Priority.CRITICAL
