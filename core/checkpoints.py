@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from core.checkpoint_rows import CheckpointInfo, ancestry
 from core.checkpointer import postgres_saver
 from core.db import get_pool
 from core.errors import NotFound
@@ -32,19 +33,6 @@ from core.thread_queries import (  # noqa: F401 - re-exported: callers use core.
     count_threads,
     list_threads,
 )
-
-
-@dataclass(frozen=True)
-class CheckpointInfo:
-    """One checkpoint of a run's thread, as listed in its history."""
-
-    checkpoint_id: str
-    parent_id: str | None
-    step: int | None
-    source: str | None
-    created_at: str | None
-    next: tuple[str, ...]
-    branch: int  # 0 for the line that leads to the head, 1.. for abandoned forks
 
 
 @dataclass(frozen=True)
@@ -154,7 +142,7 @@ def _history(thread_id: str, graph: Any, *, limit: int, before: str | None) -> l
                 else None,
             )
         }
-    on_head_line = _ancestry(links)
+    on_head_line = ancestry(links)
     infos = []
     for row in rows:
         snap = snapshots.get(row["checkpoint_id"])
@@ -257,14 +245,3 @@ def _open_interrupts(writes: list[tuple[str, str, Any]], paths: dict[str, str]) 
                 }
             )
     return pending
-
-
-def _ancestry(links: list[dict[str, Any]]) -> set[str]:
-    """Checkpoint ids on the line from the head (newest id) back to the first."""
-    parents = {r["checkpoint_id"]: r["parent_checkpoint_id"] for r in links}
-    line: set[str] = set()
-    node = max(parents, default=None)
-    while node and node not in line:
-        line.add(node)
-        node = parents.get(node)
-    return line

@@ -281,12 +281,19 @@ def cmd_decide(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    from core import checkpoints
+    from core import checkpoint_rows
+    from core import run_queries as runs  # the read side only: LangGraph only when the rows cannot tell
+    from core.thread_queries import as_dict
 
-    rows = checkpoints.history(args.run_id, limit=args.limit, before=args.before)
+    run = runs.get_run(args.run_id)
+    rows = checkpoint_rows.history(run.thread_id, limit=args.limit, before=args.before)
+    if rows is None:  # only the graph can tell (see core.checkpoint_rows)
+        from core import checkpoints
+
+        rows = checkpoints.history(run.id, limit=args.limit, before=args.before)
     _emit(
         args,
-        [checkpoints.as_dict(r) for r in rows],
+        [as_dict(r) for r in rows],
         lambda: (
             "\n".join(
                 f"{r.checkpoint_id}  step {r.step if r.step is not None else '-':>3}  {r.source or '-':<7}"

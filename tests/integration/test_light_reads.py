@@ -1,4 +1,4 @@
-"""The read CLI stays light: ``runs``, ``audit`` and ``threads`` never load LangGraph.
+"""The read CLI stays light: ``runs``, ``audit``, ``threads`` and ``history`` never load LangGraph.
 
 A process on a current schema skips the migration step (one query decides),
 so a read command imports psycopg and core's read side only. What is
@@ -13,9 +13,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from langgraph.checkpoint.postgres import PostgresSaver
 
-from core import db, migrations, runs
+from core import checkpoints, db, migrations, runs
 from core.registry import get_workflow
+from core.thread_queries import as_dict
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = (
@@ -57,6 +59,32 @@ def test_read_commands_import_no_langgraph(pool, command: list[str]) -> None:
     if command[0] in ("runs", "audit"):
         rows = json.loads(out)
         assert run.id in {r.get("id") if command[0] == "runs" else r.get("run_id") for r in rows}
+
+
+def test_history_of_a_plain_run_imports_no_langgraph_and_says_what_the_graph_says(pool) -> None:
+    spec = get_workflow("saga")
+    run = runs.launch("saga", actor="local:test", sample="01_default")
+    graph = spec.compile(PostgresSaver(pool))  # its checkpoints, as a worker would write them
+    graph.invoke(spec.graph_input(run.input), {"configurable": {"thread_id": run.thread_id}})
+    report, out = _probe("history", run.id, "--json")
+    assert report == {"code": 0, "heavy": []}
+    through_graph = [as_dict(r) for r in checkpoints.history(run.id)]
+    assert json.loads(out) == json.loads(json.dumps(through_graph)) and len(through_graph) > 5
+    report, out = _probe(
+        "history", run.id, "--json", "--limit", "2", "--before", through_graph[3]["checkpoint_id"]
+    )
+    assert report == {"code": 0, "heavy": []}
+    assert [r["checkpoint_id"] for r in json.loads(out)] == [r["checkpoint_id"] for r in through_graph[4:6]]
+
+
+def test_history_that_needs_the_graph_still_reads_through_it(pool) -> None:
+    spec = get_workflow("parallel_sync")  # its branches are Sends: only the graph orders them
+    run = runs.launch("parallel_sync", actor="local:test", sample=next(iter(spec.samples)))
+    graph = spec.compile(PostgresSaver(pool))
+    graph.invoke(spec.graph_input(run.input), {"configurable": {"thread_id": run.thread_id}})
+    report, out = _probe("history", run.id, "--json")
+    assert report["code"] == 0 and "langgraph.graph" in report["heavy"]
+    assert json.loads(out) == json.loads(json.dumps([as_dict(r) for r in checkpoints.history(run.id)]))
 
 
 def test_schema_check_skips_only_a_current_database(pool) -> None:
