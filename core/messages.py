@@ -59,7 +59,8 @@ def _is_add_messages(operator: Any) -> bool:
     return getattr(inner, "__module__", "") == add_messages.__module__ and inner.__name__ == "add_messages"
 
 
-def _strip_annotated(tp: Any) -> Any:
+def strip_annotated(tp: Any) -> Any:
+    """``Annotated[list[str], operator.add]`` → ``list[str]`` (reducers are not types)."""
     while typing.get_origin(tp) is typing.Annotated:
         tp = typing.get_args(tp)[0]
     return tp
@@ -67,7 +68,7 @@ def _strip_annotated(tp: Any) -> Any:
 
 def _is_message_type(tp: Any) -> bool:
     """A BaseMessage subclass, or a union of them (``AnyMessage``)."""
-    tp = _strip_annotated(tp)
+    tp = strip_annotated(tp)
     if isinstance(tp, type):
         return issubclass(tp, BaseMessage)
     args = (
@@ -75,13 +76,13 @@ def _is_message_type(tp: Any) -> bool:
         if typing.get_origin(tp) in (typing.Union, getattr(typing, "UnionType", None))
         else ()
     )
-    members = [_strip_annotated(a) for a in args if a is not type(None)]
+    members = [strip_annotated(a) for a in args if a is not type(None)]
     return bool(members) and all(isinstance(a, type) and issubclass(a, BaseMessage) for a in members)
 
 
 def _is_message_list(tp: Any) -> bool:
     """``list[AnyMessage]``, ``Sequence[BaseMessage]`` and the like."""
-    tp = _strip_annotated(tp)
+    tp = strip_annotated(tp)
     origin = typing.get_origin(tp)
     if origin not in (list, Sequence, typing.Sequence):
         return False

@@ -351,16 +351,9 @@ class EntryConfig:
 # ---------------------------------------------------------------- input models
 
 
-def _strip_annotated(tp: Any) -> Any:
-    """``Annotated[list[str], operator.add]`` → ``list[str]`` (reducers are not types)."""
-    while typing.get_origin(tp) is typing.Annotated:
-        tp = typing.get_args(tp)[0]
-    return tp
-
-
 def _field_type(tp: Any) -> Any:
     """The type itself when pydantic can validate it, else ``Any`` (raw JSON)."""
-    tp = _strip_annotated(tp)
+    tp = messages.strip_annotated(tp)
     try:
         TypeAdapter(tp).json_schema()
     except Exception:  # noqa: BLE001 - any type pydantic cannot handle becomes free JSON
