@@ -18,7 +18,8 @@ from langgraph.graph import END
 
 from core.events import emit
 from core.paths import DATA_DIR
-from core.routing import Decision, RoutingContext, explain, load_config
+from core.routing import Decision, RoutingContext, load_config
+from core.workflows.common.routed import explain_and_report
 from core.workflows.contextual import analysis
 from core.workflows.contextual.state import ContextualState
 
@@ -193,13 +194,7 @@ def decision_engine(state: ContextualState) -> dict[str, Any]:
         cost_constraints=dict(state.get("cost_constraints") or {"max_cost": 100.0}),
         iteration_count=len(state.get("decisions") or []),
     )
-    explanation = explain(context, config)
-    emit(
-        "routing_decision",
-        node="decision_engine",
-        context=context.to_dict(),
-        explanation=explanation.to_dict(),
-    )
+    explanation = explain_and_report("decision_engine", context, config)
     chosen = explanation.chosen
     at_end = int(state.get("cursor", 0)) >= int(state.get("total_records", 0))
     update: dict[str, Any] = {

@@ -19,9 +19,11 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END
 from langgraph.types import Send
 
+from core.enums import EventKind
 from core.events import emit
 from core.interrupts import ask_operator
-from core.routing import Decision, context_from_state, explain, load_config
+from core.routing import Decision, context_from_state, load_config
+from core.workflows.common.routed import explain_and_report
 from core.workflows.enterprise_state import rules, work
 from core.workflows.enterprise_state.state import EnterpriseState, WorkerTask
 
@@ -231,7 +233,7 @@ def _run_worker(task: WorkerTask) -> dict[str, Any]:
             "duration_s": round(time.perf_counter() - started, 6),
         }
     emit(
-        "branch",
+        EventKind.BRANCH,
         branch=task["task_id"],
         status=result["status"],
         execution_time=result.get("duration_s"),
@@ -492,13 +494,7 @@ def routing_engine(state: EnterpriseState) -> dict[str, Any]:
     """
     config = load_config(state.get("routing") or {})
     context = context_from_state(state, now=time.time(), config=config)
-    explanation = explain(context, config)
-    emit(
-        "routing_decision",
-        node="routing_engine",
-        context=context.to_dict(),
-        explanation=explanation.to_dict(),
-    )
+    explanation = explain_and_report("routing_engine", context, config)
     chosen = explanation.chosen
     iteration = int(state.get("iteration_count", 0))
     budget_left = int(state.get("remaining_steps", 10_000)) > STEPS_PER_ITERATION + 2
