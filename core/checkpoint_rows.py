@@ -77,10 +77,6 @@ SELECT {_CHECKPOINT_COLUMNS}
  LIMIT %s
 """
 
-_LINKS_SQL = (
-    "SELECT checkpoint_id, parent_checkpoint_id FROM checkpoints WHERE thread_id = %s AND checkpoint_ns = ''"
-)
-
 
 def _is_state_key(channel: str) -> bool:
     """A state channel (not one LangGraph adds when it compiles: ``__*``, ``branch:*``, ``join:*``...)."""
@@ -122,9 +118,7 @@ def history(thread_id: str, *, limit: int = 50, before: str | None = None) -> li
             nexts = [_next(r) for r in rows]
         except _NeedsGraph:
             return None
-        # Only two short columns per checkpoint: cheap even for long threads.
-        links = conn.execute(_LINKS_SQL, (thread_id,)).fetchall()
-    on_head_line = ancestry(links)
+        on_head_line = head_line(conn, thread_id)
     return [
         CheckpointInfo(
             checkpoint_id=row["checkpoint_id"],
@@ -137,6 +131,19 @@ def history(thread_id: str, *, limit: int = 50, before: str | None = None) -> li
         )
         for row, nxt in zip(rows, nexts, strict=True)
     ]
+
+
+_LINKS_SQL = (
+    "SELECT checkpoint_id, parent_checkpoint_id FROM checkpoints WHERE thread_id = %s AND checkpoint_ns = ''"
+)
+
+
+def head_line(conn: Any, thread_id: str) -> set[str]:
+    """The thread's checkpoint ids on the line from its head back to the first (``branch`` 0 in a history).
+
+    Only two short columns per checkpoint: cheap even for long threads.
+    """
+    return ancestry(conn.execute(_LINKS_SQL, (thread_id,)).fetchall())
 
 
 def ancestry(links: list[dict[str, Any]]) -> set[str]:

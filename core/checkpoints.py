@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from core.checkpoint_rows import CheckpointInfo, ancestry
+from core.checkpoint_rows import CheckpointInfo, head_line
 from core.checkpointer import postgres_saver
 from core.db import get_pool
 from core.errors import NotFound
@@ -118,16 +118,10 @@ def thread_history(
     return rows
 
 
-_PARENT_LINKS_SQL = (
-    "SELECT checkpoint_id, parent_checkpoint_id FROM checkpoints WHERE thread_id = %s AND checkpoint_ns = ''"
-)
-
-
 def _history(thread_id: str, graph: Any, *, limit: int, before: str | None) -> list[CheckpointInfo]:
     with get_pool().connection() as conn:
         rows = conn.execute(_HISTORY_SQL, (thread_id, before, before, limit)).fetchall()
-        # Only two short columns per checkpoint: cheap even for long threads.
-        links = conn.execute(_PARENT_LINKS_SQL, (thread_id,)).fetchall()
+        on_head_line = head_line(conn, thread_id)
     snapshots = {}
     if graph is not None:
         snapshots = {
@@ -142,7 +136,6 @@ def _history(thread_id: str, graph: Any, *, limit: int, before: str | None) -> l
                 else None,
             )
         }
-    on_head_line = ancestry(links)
     infos = []
     for row in rows:
         snap = snapshots.get(row["checkpoint_id"])
