@@ -83,17 +83,6 @@ def state_at(run_id: str, checkpoint_id: str) -> dict[str, Any]:
     return dict(state.values or {})
 
 
-_HISTORY_SQL = """
-SELECT checkpoint_id, parent_checkpoint_id,
-       (metadata->>'step')::int AS step, metadata->>'source' AS source,
-       checkpoint->>'ts' AS created_at
-  FROM checkpoints
- WHERE thread_id = %s AND checkpoint_ns = '' AND (%s::text IS NULL OR checkpoint_id < %s)
- ORDER BY checkpoint_id DESC
- LIMIT %s
-"""
-
-
 def history(run_id: str, *, limit: int = 50, before: str | None = None) -> list[CheckpointInfo]:
     """Checkpoints newest first, one page; ``before`` pages on.
 
@@ -116,6 +105,17 @@ def thread_history(
     if not rows and before is None:
         raise NotFound(f"no thread {thread_id!r} in the checkpoint tables")
     return rows
+
+
+_HISTORY_SQL = """
+SELECT checkpoint_id, parent_checkpoint_id,
+       (metadata->>'step')::int AS step, metadata->>'source' AS source,
+       checkpoint->>'ts' AS created_at
+  FROM checkpoints
+ WHERE thread_id = %s AND checkpoint_ns = '' AND (%s::text IS NULL OR checkpoint_id < %s)
+ ORDER BY checkpoint_id DESC
+ LIMIT %s
+"""
 
 
 def _history(thread_id: str, graph: Any, *, limit: int, before: str | None) -> list[CheckpointInfo]:

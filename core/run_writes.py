@@ -18,7 +18,7 @@ from typing import Any
 from psycopg import Connection
 from psycopg.types.json import Jsonb
 
-INSERT_AUDIT_SQL = (
+_INSERT_AUDIT_SQL = (
     "INSERT INTO audit_log (actor, action, run_id, checkpoint_id, interrupt_id, reason, details)"
     " VALUES (%s, %s, %s, %s, %s, %s, %s)"
 )
@@ -37,12 +37,12 @@ def audit(
 ) -> None:
     """Append one row to the audit log, in the transaction of the change it records."""
     conn.execute(
-        INSERT_AUDIT_SQL,
+        _INSERT_AUDIT_SQL,
         (actor, action, run_id, checkpoint_id, interrupt_id, reason, Jsonb(details or {})),
     )
 
 
-UPSERT_ROLE_SQL = (
+_UPSERT_ROLE_SQL = (
     "INSERT INTO user_roles (actor, role, updated_by) VALUES (%s, %s, %s)"
     " ON CONFLICT (actor) DO UPDATE SET role = EXCLUDED.role,"
     " updated_at = now(), updated_by = EXCLUDED.updated_by"
@@ -51,12 +51,12 @@ UPSERT_ROLE_SQL = (
 
 def grant_role(conn: Connection, identity: str, role: str, *, by: str) -> None:
     """Give ``identity`` the role named ``role`` (lower case), replacing the one it had."""
-    conn.execute(UPSERT_ROLE_SQL, (identity, role, by))
+    conn.execute(_UPSERT_ROLE_SQL, (identity, role, by))
 
 
-MARK_CHECKPOINTS_PRUNED_SQL = "UPDATE runs SET checkpoints_pruned_at = now() WHERE id = ANY(%s::uuid[])"
+_MARK_CHECKPOINTS_PRUNED_SQL = "UPDATE runs SET checkpoints_pruned_at = now() WHERE id = ANY(%s::uuid[])"
 
 
 def mark_checkpoints_pruned(conn: Connection, run_ids: Sequence[str]) -> None:
     """Record that a prune thinned these runs' checkpoints (they stop being candidates until they finish again)."""
-    conn.execute(MARK_CHECKPOINTS_PRUNED_SQL, (list(run_ids),))
+    conn.execute(_MARK_CHECKPOINTS_PRUNED_SQL, (list(run_ids),))

@@ -24,17 +24,6 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-SQL_TOTALS = """
-SELECT (SELECT count(*) FROM lgops_demo.accounts WHERE status = 'active') AS active_accounts,
-       (SELECT coalesce(sum(CASE kind WHEN 'charge' THEN amount ELSE -amount END), 0)
-          FROM lgops_demo.payments) AS net_charged,
-       (SELECT count(*) FILTER (WHERE kind = 'order_confirmation')
-             - count(*) FILTER (WHERE kind = 'order_cancellation') FROM lgops_demo.notifications)
-          AS open_confirmations,
-       (SELECT coalesce(sum(on_hand), 0) FROM lgops_demo.inventory) AS units_on_hand,
-       (SELECT count(*) FROM lgops_demo.shipping_labels WHERE status = 'created') AS active_labels
-"""
-
 
 class StepFailed(Exception):
     """A step could not be applied (e.g. not enough stock); nothing was written."""
@@ -49,9 +38,21 @@ def _one(conn: Any, sql: str, params: Any) -> dict[str, Any] | None:
     return _plain(row) if row else None
 
 
+_TOTALS_SQL = """
+SELECT (SELECT count(*) FROM lgops_demo.accounts WHERE status = 'active') AS active_accounts,
+       (SELECT coalesce(sum(CASE kind WHEN 'charge' THEN amount ELSE -amount END), 0)
+          FROM lgops_demo.payments) AS net_charged,
+       (SELECT count(*) FILTER (WHERE kind = 'order_confirmation')
+             - count(*) FILTER (WHERE kind = 'order_cancellation') FROM lgops_demo.notifications)
+          AS open_confirmations,
+       (SELECT coalesce(sum(on_hand), 0) FROM lgops_demo.inventory) AS units_on_hand,
+       (SELECT count(*) FROM lgops_demo.shipping_labels WHERE status = 'created') AS active_labels
+"""
+
+
 def totals(conn: Any) -> dict[str, float]:
     """The figures a compensated saga must leave as it found them."""
-    return _plain(conn.execute(SQL_TOTALS).fetchone())
+    return _plain(conn.execute(_TOTALS_SQL).fetchone())
 
 
 _PRODUCT_SQL = "SELECT sku, name, price, weight_kg FROM lgops_demo.products WHERE sku = %s"
