@@ -48,6 +48,21 @@ class CheckpointInfo:
     next: tuple[str, ...]
     branch: int  # 0 for the line that leads to the head, 1.. for abandoned forks
 
+    @classmethod
+    def from_row(
+        cls, row: dict[str, Any], next_nodes: tuple[str, ...], on_head_line: set[str]
+    ) -> CheckpointInfo:
+        """Build from a history row (either reader's), its ``next`` and the head's line (:func:`head_line`)."""
+        return cls(
+            checkpoint_id=row["checkpoint_id"],
+            parent_id=row["parent_checkpoint_id"],
+            step=row["step"],
+            source=row["source"],
+            created_at=row["created_at"],
+            next=next_nodes,
+            branch=0 if row["checkpoint_id"] in on_head_line else 1,
+        )
+
 
 class _NeedsGraph(Exception):
     """The rows alone do not answer exactly; read through the graph."""
@@ -119,18 +134,7 @@ def history(thread_id: str, *, limit: int = 50, before: str | None = None) -> li
         except _NeedsGraph:
             return None
         on_head_line = head_line(conn, thread_id)
-    return [
-        CheckpointInfo(
-            checkpoint_id=row["checkpoint_id"],
-            parent_id=row["parent_checkpoint_id"],
-            step=row["step"],
-            source=row["source"],
-            created_at=row["created_at"],
-            next=nxt,
-            branch=0 if row["checkpoint_id"] in on_head_line else 1,
-        )
-        for row, nxt in zip(rows, nexts, strict=True)
-    ]
+    return [CheckpointInfo.from_row(row, nxt, on_head_line) for row, nxt in zip(rows, nexts, strict=True)]
 
 
 _LINKS_SQL = (

@@ -139,17 +139,7 @@ def _history(thread_id: str, graph: Any, *, limit: int, before: str | None) -> l
     infos = []
     for row in rows:
         snap = snapshots.get(row["checkpoint_id"])
-        infos.append(
-            CheckpointInfo(
-                checkpoint_id=row["checkpoint_id"],
-                parent_id=row["parent_checkpoint_id"],
-                step=row["step"],
-                source=row["source"],
-                created_at=row["created_at"],
-                next=tuple(snap.next) if snap else (),
-                branch=0 if row["checkpoint_id"] in on_head_line else 1,
-            )
-        )
+        infos.append(CheckpointInfo.from_row(row, tuple(snap.next) if snap else (), on_head_line))
     return infos
 
 
