@@ -55,7 +55,7 @@ def strict_serde(allowed: Iterable[TypeKey] = ()) -> StrictSerializer:
     back as its plain data instead of being imported and called, so a
     tampered database cannot run code here. ``allowed`` adds exact
     ``(module, class name)`` pairs: the state types of a registered workflow's
-    own modules (see ``registry.state_types``), never a module wildcard.
+    own modules (see ``entries.state_types``), never a module wildcard.
     """
     extra = tuple(sorted(set(allowed)))
     return StrictSerializer(pickle_fallback=False, allowed_msgpack_modules=extra or None)

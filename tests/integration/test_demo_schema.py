@@ -12,7 +12,7 @@ from langgraph.checkpoint.postgres import PostgresSaver
 
 from core import db
 from core.adapters import DatabaseAdapter
-from core.workflows.saga import build_graph
+from core.workflows.saga.graph import build_graph
 from core.workflows.saga.state import SagaInput
 from tests.conftest import _with_dbname
 

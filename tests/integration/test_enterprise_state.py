@@ -12,7 +12,8 @@ from langgraph.types import Command
 
 from core.interrupts import response_for
 from core.paths import DATA_DIR
-from core.workflows.enterprise_state import SPEC, build_graph
+from core.workflows.enterprise_state import SPEC
+from core.workflows.enterprise_state.graph import build_graph
 from core.workflows.enterprise_state.rules import integrity_valid
 from tests.fixtures.tables import tips_folders
 

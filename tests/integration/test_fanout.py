@@ -8,7 +8,7 @@ from typing import Any
 
 from langgraph.checkpoint.postgres import PostgresSaver
 
-from core.workflows.fanout_aggregate import build_graph
+from core.workflows.fanout_aggregate.graph import build_graph
 from core.workflows.fanout_aggregate.state import FanoutInput
 
 QUERY = "Weather in Seattle and San Francisco on 2010-07-04; refund and timeout documents; Seattle customers"

@@ -16,7 +16,7 @@ from langchain_core.messages import AIMessage, ToolMessage
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from psycopg.rows import dict_row
 
-from core import checkpoints, registry, runner, runs
+from core import checkpoints, entries, registry, runner, runs
 from core.checkpointer import strict_serde
 from core.errors import BadInput
 from core.registry import BUILTIN_IDS
@@ -83,10 +83,10 @@ def test_registration_derives_context_keeps_compiled_options_and_lists_state_typ
     assert rich.serde_types == {(module, "Profile"), (module, "Order"), (module, "Tier")}
     assert registry.get_workflow("message_payload").serde_types == frozenset()  # messages: already safe
     # registered from a wrapper module elsewhere: the graph's own package still counts, no other
-    assert registry.state_types(apps._rich, "elsewhere.module:graph") == rich.serde_types
+    assert entries.state_types(apps._rich, "elsewhere.module:graph") == rich.serde_types
     probe = unrunnable.foreign_state.builder
-    assert registry.state_types(probe, "elsewhere.module:graph") == frozenset()
-    assert registry.foreign_state_types(probe, frozenset()) == ["http.HTTPStatus"]
+    assert entries.state_types(probe, "elsewhere.module:graph") == frozenset()
+    assert entries.foreign_state_types(probe, frozenset()) == ["http.HTTPStatus"]
 
 
 def test_async_nodes_interrupt_and_resume(registered):

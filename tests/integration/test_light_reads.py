@@ -1,4 +1,4 @@
-"""The read CLI stays light: ``runs``, ``audit``, ``threads`` and ``history`` never load LangGraph.
+"""The read CLI stays light: ``runs``, ``audit``, ``threads``, ``history`` and ``workflows`` never load LangGraph.
 
 A process on a current schema skips the migration step (one query decides),
 so a read command imports psycopg and core's read side only. What is
@@ -16,7 +16,7 @@ import pytest
 from langgraph.checkpoint.postgres import PostgresSaver
 
 from core import checkpoints, db, migrations, runs
-from core.registry import get_workflow
+from core.registry import BUILTIN_IDS, get_workflow
 from core.thread_queries import as_dict
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,9 +38,9 @@ print(json.dumps({{"code": code, "heavy": heavy}}), file=sys.stderr)
 """
 
 
-def _probe(*argv: str) -> tuple[dict, str]:
+def _probe(*argv: str, heavy: tuple[str, ...] = HEAVY) -> tuple[dict, str]:
     done = subprocess.run(
-        [sys.executable, "-c", _PROBE.format(heavy=HEAVY), *argv],
+        [sys.executable, "-c", _PROBE.format(heavy=heavy), *argv],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -85,6 +85,21 @@ def test_history_that_needs_the_graph_still_reads_through_it(pool) -> None:
     report, out = _probe("history", run.id, "--json")
     assert report["code"] == 0 and "langgraph.graph" in report["heavy"]
     assert json.loads(out) == json.loads(json.dumps([as_dict(r) for r in checkpoints.history(run.id)]))
+
+
+def test_workflows_lists_the_builtins_without_importing_their_graphs(pool, monkeypatch) -> None:
+    monkeypatch.delenv("LGOPS_WORKFLOWS", raising=False)
+    report, out = _probe(
+        "workflows", "--json", heavy=(*HEAVY[:-1], "pandas", "numpy", "core.workflows.saga.graph")
+    )
+    assert report == {"code": 0, "heavy": []}  # pydantic, for the input models' schemas, is allowed
+    listed = json.loads(out)
+    assert [w["id"] for w in listed["workflows"]] == list(BUILTIN_IDS) and listed["broken"] == []
+    for item in listed["workflows"]:
+        spec = get_workflow(item["id"])
+        assert item["input_schema"] == spec.input_schema() and item["samples"] == list(spec.samples)
+        assert (item["title"], item["source"]) == (spec.title, "builtin")
+    assert get_workflow("saga").build_graph().nodes  # the graph is still built on demand
 
 
 def test_schema_check_skips_only_a_current_database(pool) -> None:

@@ -8,7 +8,8 @@ from typing import Any
 from langgraph.checkpoint.postgres import PostgresSaver
 
 from core.events import EVENT_KEY
-from core.workflows.conditional_router import SPEC, build_graph
+from core.workflows.conditional_router import SPEC
+from core.workflows.conditional_router.graph import build_graph
 
 
 def run(pool: Any, **payload: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:

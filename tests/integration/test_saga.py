@@ -9,8 +9,9 @@ import pytest
 from langgraph.checkpoint.postgres import PostgresSaver
 
 from core.events import EVENT_KEY
-from core.workflows.saga import build_graph, logic, nodes
+from core.workflows.saga import logic, nodes
 from core.workflows.saga.effects import totals
+from core.workflows.saga.graph import build_graph
 from core.workflows.saga.state import SagaInput
 
 FAST = {"backoff_seconds": 0.01}

@@ -5,8 +5,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.workflows.contextual import SPEC, build_graph
+from core.workflows.contextual import SPEC
 from core.workflows.contextual.analysis import context_shift, normalise, top_terms
+from core.workflows.contextual.graph import build_graph
 
 REASONS = {"iteration_limit", "step_budget", "input_exhausted", "circuit_breaker", "escalated"}
 GRAPH = build_graph().compile()

@@ -6,7 +6,8 @@ import croniter
 import pytest
 
 from core import retention
-from core.registry import Priority, get_workflow
+from core.enums import Priority
+from core.registry import get_workflow
 
 
 def _row(cid: str, parent: str | None, ns: str = "", root: str | None = None, v: int = 4) -> dict:

@@ -8,7 +8,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 
 from core.checkpointer import strict_serde
-from core.registry import state_types
+from core.entries import state_types
 
 HERE = __name__
 

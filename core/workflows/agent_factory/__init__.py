@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from core.enums import Priority
-from core.registry import WorkflowSpec, samples_in
-from core.workflows.agent_factory.graph import build_graph
+from core.registry import WorkflowSpec, lazy, samples_in
 from core.workflows.agent_factory.inputs import AgentFactoryInput
 from core.workflows.agent_factory.outcome import outcome
 
@@ -18,7 +17,7 @@ SPEC = WorkflowSpec(
         "work on real tables, and records the outcome so the template's success rate learns "
         "across runs."
     ),
-    build_graph=build_graph,
+    build_graph=lazy("core.workflows.agent_factory.graph:build_graph"),
     input_model=AgentFactoryInput,
     samples=samples_in("agent_factory"),
     outcome_rule=outcome,

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from core.enums import Priority
-from core.registry import WorkflowSpec, samples_in
-from core.workflows.conditional_router.graph import build_graph
+from core.registry import WorkflowSpec, lazy, samples_in
 from core.workflows.conditional_router.logic import retention_priority
 from core.workflows.conditional_router.outcome import outcome
 from core.workflows.conditional_router.state import RouterInput
@@ -19,7 +18,7 @@ SPEC = WorkflowSpec(
         "escalates on escalation words, CRITICAL priority, or a premium customer at HIGH. "
         "The routing path and every decision are recorded."
     ),
-    build_graph=build_graph,
+    build_graph=lazy("core.workflows.conditional_router.graph:build_graph"),
     input_model=RouterInput,
     samples=samples_in("conditional_router"),
     outcome_rule=outcome,
@@ -28,4 +27,4 @@ SPEC = WorkflowSpec(
     retention_priority=retention_priority,
 )
 
-__all__ = ["SPEC", "build_graph"]
+__all__ = ["SPEC"]

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from core.enums import Priority
-from core.registry import WorkflowSpec, retention_by_business_priority, samples_in
-from core.workflows.contextual.graph import build_graph
+from core.registry import WorkflowSpec, lazy, retention_by_business_priority, samples_in
+from core.workflows.contextual.inputs import ContextualInput
 from core.workflows.contextual.outcome import outcome
-from core.workflows.contextual.state import ContextualInput
 
 SPEC = WorkflowSpec(
     id="contextual",
@@ -17,7 +16,7 @@ SPEC = WorkflowSpec(
         "looping back until the input is exhausted, a decision stops it, or its iteration "
         "bound is reached; the reason it stopped is recorded."
     ),
-    build_graph=build_graph,
+    build_graph=lazy("core.workflows.contextual.graph:build_graph"),
     input_model=ContextualInput,
     samples=samples_in("contextual"),
     outcome_rule=outcome,
@@ -26,4 +25,4 @@ SPEC = WorkflowSpec(
     retention_priority=retention_by_business_priority,
 )
 
-__all__ = ["SPEC", "build_graph"]
+__all__ = ["SPEC"]

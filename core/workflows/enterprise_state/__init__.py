@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from core.enums import Priority
-from core.registry import WorkflowSpec, retention_by_business_priority, samples_in
-from core.workflows.enterprise_state.graph import build_graph
+from core.registry import WorkflowSpec, lazy, retention_by_business_priority, samples_in
+from core.workflows.enterprise_state.inputs import EnterpriseInput
 from core.workflows.enterprise_state.outcome import outcome
-from core.workflows.enterprise_state.state import EnterpriseInput
 
 SPEC = WorkflowSpec(
     id="enterprise_state",
@@ -19,7 +18,7 @@ SPEC = WorkflowSpec(
         "engine decides whether to finish, retry with optimizations, fall back, trip the "
         "circuit breaker or escalate."
     ),
-    build_graph=build_graph,
+    build_graph=lazy("core.workflows.enterprise_state.graph:build_graph"),
     input_model=EnterpriseInput,
     samples=samples_in("enterprise_state"),
     outcome_rule=outcome,
@@ -28,4 +27,4 @@ SPEC = WorkflowSpec(
     retention_priority=retention_by_business_priority,
 )
 
-__all__ = ["SPEC", "build_graph"]
+__all__ = ["SPEC"]

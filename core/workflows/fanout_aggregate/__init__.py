@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from core.enums import Priority
-from core.registry import WorkflowSpec, samples_in
-from core.workflows.fanout_aggregate.graph import build_graph
+from core.registry import WorkflowSpec, lazy, samples_in
 from core.workflows.fanout_aggregate.outcome import outcome
 from core.workflows.fanout_aggregate.state import FanoutInput
 
@@ -17,7 +16,7 @@ SPEC = WorkflowSpec(
         "stop the others: the run ends with an aggregate, or an error report that keeps the "
         "partial results. Total time follows the slowest source, not the sum."
     ),
-    build_graph=build_graph,
+    build_graph=lazy("core.workflows.fanout_aggregate.graph:build_graph"),
     input_model=FanoutInput,
     samples=samples_in("fanout_aggregate"),
     outcome_rule=outcome,
@@ -25,4 +24,4 @@ SPEC = WorkflowSpec(
     priority=Priority.MEDIUM,
 )
 
-__all__ = ["SPEC", "build_graph"]
+__all__ = ["SPEC"]

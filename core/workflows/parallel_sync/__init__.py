@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from core.enums import Priority
-from core.registry import WorkflowSpec, samples_in
-from core.workflows.parallel_sync.graph import build_graph
+from core.registry import WorkflowSpec, lazy, samples_in
 from core.workflows.parallel_sync.inputs import ParallelSyncInput
 from core.workflows.parallel_sync.live import sync_progress_from_events
 from core.workflows.parallel_sync.outcome import outcome
@@ -19,7 +18,7 @@ SPEC = WorkflowSpec(
         "merges the results weighted by quality and speed, validates the merged quality and "
         "retries failed or low-quality branches through a bounded load balancer."
     ),
-    build_graph=build_graph,
+    build_graph=lazy("core.workflows.parallel_sync.graph:build_graph"),
     input_model=ParallelSyncInput,
     branch_key="branch_id",
     samples=samples_in("parallel_sync"),

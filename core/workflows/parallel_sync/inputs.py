@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from core.workflows.common.datasets import CATALOGUE
+from core.workflows.common.catalogue import CATALOGUE
 
 DatasetName = Literal[tuple(CATALOGUE)]  # type: ignore[valid-type]
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from core.enums import Priority
-from core.registry import WorkflowSpec, samples_in
-from core.workflows.saga.graph import build_graph
+from core.registry import WorkflowSpec, lazy, samples_in
 from core.workflows.saga.logic import retention_priority
 from core.workflows.saga.outcome import outcome
 from core.workflows.saga.state import SagaInput
@@ -19,7 +18,7 @@ SPEC = WorkflowSpec(
         "completed steps are undone in reverse order. Every write is keyed by run and step, so "
         "a step replayed after a crash never charges, ships or decrements twice."
     ),
-    build_graph=build_graph,
+    build_graph=lazy("core.workflows.saga.graph:build_graph"),
     input_model=SagaInput,
     samples=samples_in("saga"),
     outcome_rule=outcome,
@@ -28,4 +27,4 @@ SPEC = WorkflowSpec(
     retention_priority=retention_priority,
 )
 
-__all__ = ["SPEC", "build_graph"]
+__all__ = ["SPEC"]
