@@ -99,9 +99,11 @@ class FencedAsyncPostgresSaver(AsyncPostgresSaver):
 
     ``aput`` (one per super-step) and ``aput_writes`` (one per task) send all
     their SQL through ``_cursor(pipeline=True)``; here that cursor is opened in
-    a transaction whose first statement checks the lease, so a checkpoint or a
-    task's writes land only while the step still owns the run and never after
-    a takeover (:class:`~core.lease.LeaseLost` instead). Reads are untouched.
+    a pipelined transaction whose first statement checks the lease and whose
+    commit waits for its answer (:func:`core.lease.afenced`), so a checkpoint
+    or a task's writes land only while the step still owns the run and never
+    after a takeover (:class:`~core.lease.LeaseLost` instead), at the cost of
+    LangGraph's own pipeline: no round trip more. Reads are untouched.
     Each checkpoint's metadata names the lease that wrote it (``lgops_lease``).
     Overriding the one private method both writes use keeps LangGraph's own
     SQL and serialisation; the SIGSTOP fault test fails if that ever changes.
@@ -122,8 +124,7 @@ class FencedAsyncPostgresSaver(AsyncPostgresSaver):
             async with super()._cursor(pipeline=False) as cur:
                 yield cur
             return
-        async with self.lock, self.conn.connection() as conn, conn.transaction():
-            await leases.acheck(conn, self.lease)
+        async with self.lock, self.conn.connection() as conn, leases.afenced(conn, self.lease):
             async with conn.cursor(binary=True, row_factory=dict_row) as cur:
                 yield cur
 

@@ -17,7 +17,11 @@ there, without a retry and without marking the run failed.
 Cost: one primary-key lookup inside a transaction the write opens anyway,
 per event batch, per status change, and per checkpoint write (one ``aput``
 per super-step, one ``aput_writes`` per task), which is what makes a takeover
-exact rather than noticed "soon". A transaction left open by a writer frozen
+exact rather than noticed "soon". The checkpoint writes and event batches,
+the frequent ones, send it in one pipeline with their writes
+(:func:`fenced` / :func:`afenced`: ``BEGIN``, the check, the writes, then the
+check's answer is read and only a current lease lets ``COMMIT`` follow), so
+fencing adds no round trip to them. A transaction left open by a writer frozen
 in the middle of it would block the next claim; the server ends such a
 transaction after stalled-after (``idle_in_transaction_session_timeout``, set
 for that transaction only).
@@ -25,6 +29,8 @@ for that transaction only).
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,3 +97,29 @@ async def acheck(conn: AsyncConnection, lease: Lease | None, *, lock: str = "sha
         return
     cur = await conn.execute(_query(lock), (lease.idle_timeout, lease.run_id))
     _verify(await cur.fetchone(), lease)
+
+
+@contextmanager
+def fenced(conn: Connection, lease: Lease | None) -> Iterator[None]:
+    """A transaction on ``conn`` that commits only while ``lease`` is current, in one pipeline.
+
+    ``BEGIN``, the lease check and the body's statements are sent together
+    (the body must not read results); the check's answer is read at the end
+    of the body, and :class:`LeaseLost` there rolls everything back. The row
+    lock the check takes holds a claim off until this transaction ends, as
+    with :func:`check`. ``lease`` None: just the pipelined transaction.
+    """
+    with conn.pipeline(), conn.transaction():
+        cur = None if lease is None else conn.execute(_query("share"), (lease.idle_timeout, lease.run_id))
+        yield
+        if lease is not None and cur is not None:
+            _verify(cur.fetchone(), lease)
+
+
+@asynccontextmanager
+async def afenced(conn: AsyncConnection, lease: Lease) -> AsyncIterator[None]:
+    """:func:`fenced` on an async connection (the checkpoint saver's writes)."""
+    async with conn.pipeline(), conn.transaction():
+        cur = await conn.execute(_query("share"), (lease.idle_timeout, lease.run_id))
+        yield
+        _verify(await cur.fetchone(), lease)

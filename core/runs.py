@@ -35,7 +35,7 @@ from core.enums import EventKind, Priority
 from core.errors import BadInput, Conflict, NotFound
 from core.interrupts import canonical_action, pending_from_state, resume_value
 from core.jsonable import to_jsonable
-from core.lease import Lease, LeaseLost
+from core.lease import Lease, LeaseLost, fenced
 from core.lease import check as check_lease
 from core.outcomes import Outcome
 from core.registry import WorkflowSpec, get_workflow
@@ -861,8 +861,7 @@ def record_events(run_id: str, batch: list[dict[str, Any]], lease: Lease | None 
         for e in batch
         if e["kind"] == EventKind.ROUTING_DECISION and e.get("data")
     ]
-    with get_pool().connection() as conn, conn.transaction():
-        check_lease(conn, lease)
+    with get_pool().connection() as conn, fenced(conn, lease):  # one round trip, lease included
         conn.execute(_EVENTS_ASYNC_COMMIT_SQL)
         with conn.cursor() as cur:
             cur.executemany(_INSERT_EVENTS_SQL, rows)
