@@ -315,7 +315,7 @@ def orchestration(env: Env, p: dict[str, Any]) -> dict[str, Any]:
         "bare_median_s": a,
         "product_median_s": b,
         "ratio": b / a,
-        "target_ratio": 1.25,
+        "target_ratio": 1.10,
     }
 
 
