@@ -39,6 +39,8 @@ from typing import Any
 
 import psycopg
 
+from bench import report
+
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
 ACTOR = "local:bench"
@@ -766,6 +768,7 @@ def table(res: dict[str, Any]) -> str:
 
 
 def write_outputs(res: dict[str, Any]) -> None:
+    """results.json (every profile's data), then RESULTS.md and README's table (bench.report)."""
     path = HERE / "results.json"
     try:
         everything = json.loads(path.read_text())
@@ -774,64 +777,18 @@ def write_outputs(res: dict[str, Any]) -> None:
     everything[res["profile"]] = res
     path.write_text(json.dumps(everything, indent=1, default=str))
     m = res["machine"]
-    out = [
-        "# Benchmark results",
-        "",
-        "Produced by `python -m bench` (`--quick` for the small profile); every figure of a",
-        "profile was measured side by side in one run on a fresh embedded PostgreSQL.",
-        "The machine is shared and noisy: read ratios, not absolute times.",
-        "",
-    ]
-    for profile in ("quick", "full"):
-        if profile not in everything:
-            continue
-        r = everything[profile]
-        m = r["machine"]
-        out += [
-            f"## {profile} profile ({r['finished_at']})",
+    section = "\n".join(
+        [
+            f"## {res['profile']} profile ({res['finished_at']})",
             "",
             f"Machine: {m['nproc']} CPUs, {m['ram_gb']} GB RAM, Python {m['python']}, PostgreSQL {m['postgres']}"
             f" (embedded), langgraph {m['langgraph']}, checkpoint-postgres {m['langgraph_checkpoint_postgres']},"
             f" procrastinate {m['procrastinate']}; {m['platform']}.",
             "",
-            table(r),
+            table(res),
         ]
-    (HERE / "RESULTS.md").write_text("\n".join(out + [NOTES]))
-
-
-NOTES = """## Reading the figures
-
-* **Orchestration** compares medians of interleaved runs (bare first, then product).
-  The per-step breakdown comes from stored timestamps: queue pickup is launch/decision →
-  `step_start`; worker step is `step_start` → `interrupted`/`finished`. Almost all of the
-  overhead is inside the worker step: `drive_run` compiles the graph on every step
-  (~110 ms for parallel_sync, 3 steps a run; the bare baseline compiles once a run) and
-  writes ~50 events a run, each in its own committed transaction (~1.3 ms each).
-* **Fan-out**: per-branch cost with the product stays about 2× bare PostgresSaver at every
-  width (two events a branch, each its own transaction); growth exponent < 1 means the
-  per-run fixed cost is amortised, not that branches get cheaper.
-* **Throughput** on 2 cores: more worker processes compete with PostgreSQL for the same cores.
-* **Reads**: the "without 0005" column is measured first, on a colder cache, and the
-  machine is noisy; the large gaps (id prefix search, sort by updated_at / workflow /
-  status, counts_by_status) are the indexes, small ones are noise.
-  `list_threads` (threads page) is not one of the targeted reads but misses badly at
-  1M checkpoints (it aggregates every checkpoint row); see the issue-8 report.
-* **Pages** (`--only pages`): each load is timed from navigation until the page's own
-  content is drawn and Streamlit's running indicator is gone (it leaves with a 200 ms fade,
-  included); a bare Streamlit page (bench/bare_page.py, a title and a line) is loaded right
-  after each, so "vs bare page" is the page's cost over Streamlit's own on the same machine at
-  the same moment. The full profile waits 3.4 s between loads so the 3 s read cache never
-  answers. Where the time goes (server-side, from timing the page's calls at 100k runs): the
-  runs page's reads are 60 ms together and its script ~0.2–0.6 s, so the rest is the browser
-  drawing the metrics, the filter form and the data grid; the long run view reads its 2,000
-  events in ~0.3 s and turns them into node states, the Gantt and the events table in ~0.25 s,
-  then the browser draws a 1,000-bar Gantt and a 2,000-row grid; the inbox page reads in
-  ~30 ms but its list reruns every 3 s and draws 10 forms with JSON viewers each time, so the
-  indicator is often showing when a load would end; the what-if move runs the pure engine in
-  < 1 ms and two Plotly charts redraw.
-* **Storage**: "after prune" table sizes do not shrink (deleted rows leave dead space that
-  autovacuum makes reusable); VACUUM FULL shows what the prune really freed.
-"""
+    )
+    report.write(res, section)
 
 
 SECTIONS: dict[str, Callable[[Env, dict[str, Any]], dict[str, Any]]] = {
