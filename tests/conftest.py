@@ -14,16 +14,20 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import psycopg
 import pytest
 
-from core import db
+from core import db, runs
 from core.config import os_identity
+from core.enums import RunStatus
 
+T = TypeVar("T")
 TEMPLATE = "lgops_template"
 CLI_ACTOR = os_identity()  # who `python -m core` acts as in these tests: the OS user running them
 
@@ -139,6 +143,32 @@ def worker(cli_env: dict[str, str]) -> Iterator[WorkerProcess]:
     proc = WorkerProcess(cli_env).start()
     yield proc
     proc.stop()
+
+
+def wait_until(what: str, predicate: Callable[[], T], timeout: float) -> T:
+    """Poll ``predicate`` until it returns something truthy, and return that.
+
+    Tests wait on the condition they need instead of a fixed sleep: as quick as the machine allows,
+    and on timeout the failure names what did not happen.
+    """
+    deadline = time.monotonic() + timeout
+    while not (result := predicate()):
+        assert time.monotonic() < deadline, f"timed out after {timeout:g} s waiting for {what}"
+        time.sleep(0.1)
+    return result
+
+
+def wait_for_status(run_id: str, *statuses: RunStatus, timeout: float = 90) -> runs.Run:
+    """Wait until the run (read from this process's pool) is in one of ``statuses``."""
+
+    def reached() -> runs.Run | None:
+        run = runs.get_run(run_id)
+        return run if run.status in statuses else None
+
+    try:
+        return wait_until(f"run {run_id} to be {'/'.join(statuses)}", reached, timeout)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; it is {runs.get_run(run_id).status}") from None
 
 
 def run_cli(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess:

@@ -20,7 +20,7 @@ from core.runs import RunStatus
 from dashboard.services import DEFAULT_ACTOR
 from tests.apps import memory_apps, multiagent
 from tests.browser.test_console import _approve_next, _settle
-from tests.browser.test_rollback_gate import _wait
+from tests.conftest import wait_for_status
 
 ME = DEFAULT_ACTOR  # the dashboard without sign-in
 APPS = ",".join((multiagent.ENTRIES, memory_apps.ENTRIES))  # only the two apps driven here
@@ -96,7 +96,7 @@ def test_langmem_agent_from_the_dashboard(app_url, browser_page):
     run_id = _launch(page, app_url, "memory_agent", "Remember that I prefer dark mode.")
     assert runs.store_items(run_id) == []
     _approve_next(page, app_url)
-    _wait(run_id, RunStatus.SUCCEEDED)
+    wait_for_status(run_id, RunStatus.SUCCEEDED)
     [item] = runs.store_items(run_id)
     assert item.namespace == ("memories",) and item.value == {"content": "User prefers dark mode."}
     _transcript(
@@ -108,7 +108,7 @@ def test_langmem_agent_from_the_dashboard(app_url, browser_page):
     assert page.locator('[data-testid="stDataFrame"]').count() >= 1
 
     _roll_back(page, app_url, run_id, ("tools",))
-    _wait(run_id, RunStatus.INTERRUPTED)
+    wait_for_status(run_id, RunStatus.INTERRUPTED)
     assert [t for t, _ in _texts(run_id)] == ["human", "ai"]
     # decide differently: stop the run at the breakpoint from the run view
     page.goto(f"{app_url}/run?run={run_id}")
@@ -116,7 +116,7 @@ def test_langmem_agent_from_the_dashboard(app_url, browser_page):
     page.get_by_role("button", name="Cancel run").click()
     page.get_by_label("Reason").fill("do not remember")
     page.get_by_role("button", name="Cancel this run").click()
-    _wait(run_id, RunStatus.CANCELLED)
+    wait_for_status(run_id, RunStatus.CANCELLED)
     assert [t for t, _ in _texts(run_id)] == ["human", "ai"]
     assert [i.key for i in runs.store_items(run_id)] == [item.key]  # no second write
     assert [a.actor for a in runs.audit_log(run_id=run_id, action="cancel")] == [ME]
@@ -128,12 +128,12 @@ def test_supervisor_from_the_dashboard(app_url, browser_page):
     page = browser_page
     run_id = _launch(page, app_url, "supervisor", "what's 3.5 + 4.2?")
     _approve_next(page, app_url)
-    _wait(run_id, RunStatus.SUCCEEDED)
+    wait_for_status(run_id, RunStatus.SUCCEEDED)
     assert _texts(run_id)[-1] == ("ai", "Done: The sum is 7.7.")
     _transcript(page, app_url, run_id, "transfer_to_math_expert", "Done: The sum is 7.7.")
 
     _roll_back(page, app_url, run_id, ("math_expert",))
-    _wait(run_id, RunStatus.INTERRUPTED)
+    wait_for_status(run_id, RunStatus.INTERRUPTED)
     [pending] = runs.interrupts(run_id)
     assert pending.node == "math_expert|tools"
     # decide differently: reject the addition in the inbox
@@ -142,7 +142,7 @@ def test_supervisor_from_the_dashboard(app_url, browser_page):
     page.get_by_text("math_expert|tools").first.wait_for()
     page.get_by_role("button", name="Reject").first.click()
     _settle(page, "reject recorded")
-    _wait(run_id, RunStatus.SUCCEEDED)
+    wait_for_status(run_id, RunStatus.SUCCEEDED)
     assert _texts(run_id)[-1] == ("ai", "Done: I was not allowed to add.")
     assert "The sum is 7.7." not in [text for _, text in _texts(run_id)]
     _transcript(page, app_url, run_id, "Done: I was not allowed to add.")

@@ -8,7 +8,6 @@ request to another host recorded and refused (AppTest covers the other pages).
 
 from __future__ import annotations
 
-import time
 from urllib.parse import urlparse
 
 import pytest
@@ -16,6 +15,7 @@ import pytest
 from core import registry, runs
 from core.runs import RunStatus
 from tests.browser.test_console import _settle
+from tests.conftest import wait_for_status
 
 WORKFLOWS = "tests.fixtures.graphs:APPROVAL,tests.fixtures.hostile:HOSTILE_WORKFLOW"
 
@@ -33,16 +33,6 @@ def hostile_workflows(monkeypatch: pytest.MonkeyPatch):
     registry._registry.cache_clear()
     yield
     registry._registry.cache_clear()
-
-
-def _wait(run_id: str, wanted: RunStatus, timeout: float = 90) -> runs.Run:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run = runs.get_run(run_id)
-        if run.status == wanted:
-            return run
-        time.sleep(0.2)
-    raise AssertionError(f"run {run_id} is {runs.get_run(run_id).status}, wanted {wanted}")
 
 
 def _nothing_rendered(page) -> None:
@@ -72,7 +62,7 @@ def test_hostile_text_is_shown_literally_and_nothing_is_fetched(
 
     page.route("**/*", only_local)
     run = runs.launch("hostile_fixture", {}, actor="local:browser")
-    _wait(run.id, RunStatus.INTERRUPTED)
+    wait_for_status(run.id, RunStatus.INTERRUPTED)
 
     page.goto(f"{app_url}/run?run={run.id}")
     _settle(page, "Waiting for an operator")
@@ -84,7 +74,7 @@ def test_hostile_text_is_shown_literally_and_nothing_is_fetched(
     _nothing_rendered(page)
 
     runs.decide(run.id, "approve", actor="local:browser")
-    _wait(run.id, RunStatus.FAILED)
+    wait_for_status(run.id, RunStatus.FAILED)
     page.goto(f"{app_url}/run?run={run.id}")
     _settle(page, "RuntimeError")
     _nothing_rendered(page)

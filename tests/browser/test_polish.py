@@ -18,7 +18,7 @@ import pytest
 from core import registry, runs
 from core.runs import RunStatus
 from tests.browser.test_console import _settle
-from tests.conftest import FIXTURE_WORKFLOWS
+from tests.conftest import FIXTURE_WORKFLOWS, wait_for_status
 
 SHOTS = Path("/tmp/lgops_polish_shots")
 
@@ -43,16 +43,6 @@ def _shot(page, name: str) -> None:
     time.sleep(0.8)
     page.screenshot(path=str(SHOTS / f"{name}.png"))
     page.set_viewport_size(size)
-
-
-def _wait(run_id: str, *wanted: RunStatus, timeout: float = 90) -> runs.Run:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run = runs.get_run(run_id)
-        if run.status in wanted:
-            return run
-        time.sleep(0.2)
-    raise AssertionError(f"run {run_id} is {runs.get_run(run_id).status}, wanted {wanted}")
 
 
 def _view(page, label: str):
@@ -87,7 +77,7 @@ def test_inbox_refreshes_itself_views_filter_and_deep_links(
     assert not icon.startswith("http") or urlparse(icon).netloc == local, icon
 
     run = runs.launch("approval_fixture", {"steps": 1}, actor="local:browser")  # through core, not the page
-    _wait(run.id, RunStatus.INTERRUPTED)
+    wait_for_status(run.id, RunStatus.INTERRUPTED)
     page.get_by_role("button", name="Approve").wait_for(timeout=60_000)  # no click, no reload
     page.get_by_text(f"run {run.id[:8]}…").first.wait_for(timeout=30_000)
     _settle(page)
@@ -111,7 +101,7 @@ def test_inbox_refreshes_itself_views_filter_and_deep_links(
     page.get_by_label("Comment", exact=False).first.fill("checked the batch by hand")
     page.get_by_role("button", name="Approve").click()
     _settle(page, "approve recorded")
-    _wait(run.id, RunStatus.SUCCEEDED)
+    wait_for_status(run.id, RunStatus.SUCCEEDED)
 
     _view(page, "Decided").click()
     _settle(page, "Decided by")

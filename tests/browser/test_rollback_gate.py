@@ -6,26 +6,15 @@ node_end events unchanged), and a reject there ends the run.
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from core import checkpoints, runs
 from core.runs import RunStatus
 from dashboard.services import DEFAULT_ACTOR
 from tests.browser.test_console import _settle
+from tests.conftest import wait_for_status
 
 ME = DEFAULT_ACTOR  # the dashboard without sign-in
-
-
-def _wait(run_id: str, *wanted: RunStatus, timeout: float = 90) -> runs.Run:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run = runs.get_run(run_id)
-        if run.status in wanted:
-            return run
-        time.sleep(0.3)
-    pytest.fail(f"run {run_id} is {runs.get_run(run_id).status}, not {wanted}")
 
 
 def _branch_ends(run_id: str) -> int:
@@ -36,10 +25,10 @@ def _finished_parallel_sync() -> str:
     """parallel_sync run to the end through core, its two gates approved."""
     run = runs.launch("parallel_sync", None, actor=ME)
     for _ in range(2):
-        _wait(run.id, RunStatus.INTERRUPTED)
+        wait_for_status(run.id, RunStatus.INTERRUPTED)
         for pending in runs.interrupts(run.id):
             runs.decide(run.id, "approve", actor=ME, interrupt_id=pending.interrupt_id)
-    _wait(run.id, RunStatus.SUCCEEDED)
+    wait_for_status(run.id, RunStatus.SUCCEEDED)
     return run.id
 
 
@@ -68,7 +57,7 @@ def test_rollback_to_the_sync_point_gate_asks_again_reruns_no_branch_and_rejects
     page.get_by_role("button", name="Confirm rollback").click()
     _settle(page, "Rolled back")
 
-    _wait(run_id, RunStatus.INTERRUPTED)
+    wait_for_status(run_id, RunStatus.INTERRUPTED)
     (pending,) = runs.interrupts(run_id)
     assert pending.node == "approve_sync_point"
     page.goto(f"{app_url}/inbox")
@@ -78,7 +67,7 @@ def test_rollback_to_the_sync_point_gate_asks_again_reruns_no_branch_and_rejects
     page.get_by_role("button", name="Reject").first.click()
     _settle(page, "reject recorded")
 
-    run = _wait(run_id, RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)
+    run = wait_for_status(run_id, RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)
     assert _branch_ends(run_id) == branches
     assert run.outcome == "rejected"  # a reject at the gate is an outcome of its own
     [decision] = [a for a in runs.audit_log(run_id=run_id, action="decide:reject")]

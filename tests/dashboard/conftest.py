@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -11,8 +10,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from core import registry, runs
-from core.runs import RunStatus
+from core import registry
 from dashboard.services import DEFAULT_ACTOR
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "console.py")
@@ -51,17 +49,6 @@ def open_page(app_env: str) -> Callable[..., AppTest]:
 def button(at: AppTest, label: str):
     """The first button (or form submit button) with this label."""
     return next(b for b in at.button if b.label == label)
-
-
-def wait_for_status(run_id: str, *statuses: RunStatus, timeout: float = 30) -> runs.Run:
-    """Poll a run until it reaches one of ``statuses``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run = runs.get_run(run_id)
-        if run.status in statuses:
-            return run
-        time.sleep(0.2)
-    raise AssertionError(f"run {run_id} stayed {runs.get_run(run_id).status}")
 
 
 def plain(value: object) -> str:

@@ -7,7 +7,8 @@ import json
 from core import checkpoints, runner, runs
 from core.registry import get_workflow
 from core.runs import RunStatus
-from tests.dashboard.conftest import ACTOR, plain, texts, wait_for_status
+from tests.conftest import wait_for_status
+from tests.dashboard.conftest import ACTOR, plain, texts
 
 
 def _button(at, label: str):

@@ -22,8 +22,8 @@ from streamlit.testing.v1 import AppTest
 from core import registry, runs
 from core.runs import RunStatus
 from dashboard import components as ui
-from tests.conftest import ROOT, WorkerProcess
-from tests.dashboard.conftest import ACTOR, button, wait_for_status
+from tests.conftest import ROOT, WorkerProcess, wait_for_status
+from tests.dashboard.conftest import ACTOR, button
 from tests.fixtures.hostile import HOSTILE
 
 WORKFLOWS = "tests.fixtures.graphs:APPROVAL,tests.fixtures.hostile:HOSTILE_WORKFLOW"

@@ -23,8 +23,8 @@ from core import checkpoints, db, registry, runs
 from core.runs import RunStatus
 from dashboard.components import md_escape
 from examples import agent_inbox
-from tests.conftest import ROOT, TEMPLATE, WorkerProcess, _with_dbname
-from tests.dashboard.conftest import ACTOR, button, open_app, plain, texts, wait_for_status
+from tests.conftest import ROOT, TEMPLATE, WorkerProcess, _with_dbname, wait_for_status
+from tests.dashboard.conftest import ACTOR, button, open_app, plain, texts
 
 EXAMPLES = (
     "examples.agent_inbox:email_review,examples.hitl_middleware:tool_review,"

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 
 import pytest
 
 from core import health, registry, runs
+from core.enums import RunStatus
 from core.errors import Conflict
-from tests.conftest import FIXTURE_WORKFLOWS, WorkerProcess
+from tests.conftest import FIXTURE_WORKFLOWS, WorkerProcess, wait_for_status
 
 RACERS = 8
 
@@ -22,14 +24,7 @@ def fixture_workflows(monkeypatch: pytest.MonkeyPatch):
     registry._registry.cache_clear()
 
 
-def _wait_for(run_id: str, *statuses: str, timeout: float = 120) -> runs.Run:
-    deadline = time.monotonic() + timeout
-    while True:
-        run = runs.get_run(run_id)
-        if run.status.value in statuses:
-            return run
-        assert time.monotonic() < deadline, f"run stuck in {run.status.value}"
-        time.sleep(0.1)
+_wait_for = functools.partial(wait_for_status, timeout=120)
 
 
 def _race(*actions) -> tuple[list, list]:
@@ -57,7 +52,7 @@ def _race(*actions) -> tuple[list, list]:
 
 def test_simultaneous_decisions_one_wins(pool, worker, fixture_workflows):
     run = runs.launch("approval_fixture", actor="local:launcher")
-    _wait_for(run.id, "interrupted")
+    _wait_for(run.id, RunStatus.INTERRUPTED)
     actions = [
         (lambda i=i: runs.decide(run.id, "approve" if i % 2 else "reject", actor=f"local:op{i}"))
         for i in range(RACERS)
@@ -69,12 +64,12 @@ def test_simultaneous_decisions_one_wins(pool, worker, fixture_workflows):
     assert len(decided) == 1
     decisions = [a for a in runs.audit_log(run_id=run.id) if a.action.startswith("decide")]
     assert len(decisions) == 1 and decisions[0].actor == decided[0].decided_by
-    _wait_for(run.id, "succeeded")
+    _wait_for(run.id, RunStatus.SUCCEEDED)
 
 
 def test_rollback_decide_cancel_race_leaves_consistent_history(pool, worker, fixture_workflows):
     run = runs.launch("approval_fixture", actor="local:launcher")
-    _wait_for(run.id, "interrupted")
+    _wait_for(run.id, RunStatus.INTERRUPTED)
     from core import checkpoints
 
     first = checkpoints.history(run.id)[-1].checkpoint_id
@@ -85,12 +80,12 @@ def test_rollback_decide_cancel_race_leaves_consistent_history(pool, worker, fix
     )
     # Once one action has moved the run to queued, the others must be refused.
     assert len(won) == 1 and len(lost) == 2
-    final = _wait_for(run.id, "succeeded", "interrupted")
+    final = _wait_for(run.id, RunStatus.SUCCEEDED, RunStatus.INTERRUPTED)
     audited = [a.action for a in runs.audit_log(run_id=run.id)]
     assert audited.count("launch") == 1 and len(audited) == 2
     if final.status.value == "interrupted":
         runs.decide(run.id, "approve", actor="local:a")
-        _wait_for(run.id, "succeeded")
+        _wait_for(run.id, RunStatus.SUCCEEDED)
 
 
 def test_stalled_run_is_shown_then_resumed(pool, cli_env, fixture_workflows, monkeypatch):
@@ -98,9 +93,9 @@ def test_stalled_run_is_shown_then_resumed(pool, cli_env, fixture_workflows, mon
     first = WorkerProcess(cli_env).start()
     try:
         run = runs.launch("approval_fixture", {"steps": 8, "step_seconds": 0.5}, actor="local:x")
-        _wait_for(run.id, "interrupted")
+        _wait_for(run.id, RunStatus.INTERRUPTED)
         runs.decide(run.id, "approve", actor="local:x")
-        _wait_for(run.id, "running")
+        _wait_for(run.id, RunStatus.RUNNING)
         time.sleep(1.0)
         first.kill()
         deadline = time.monotonic() + 15
@@ -113,7 +108,7 @@ def test_stalled_run_is_shown_then_resumed(pool, cli_env, fixture_workflows, mon
     second = WorkerProcess(cli_env).start()
     try:
         started = time.monotonic()
-        final = _wait_for(run.id, "succeeded", timeout=60)
+        final = _wait_for(run.id, RunStatus.SUCCEEDED, timeout=60)
         assert final.status.value == "succeeded"
         assert time.monotonic() - started < 45  # bounded recovery
         assert run.id not in health.stalled_run_ids()

@@ -14,6 +14,7 @@ again; that is LangGraph's checkpoint semantics), every node ends once.
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
@@ -26,7 +27,7 @@ import pytest
 from psycopg.rows import dict_row
 
 from core import db, registry, runs
-from tests.conftest import FIXTURE_WORKFLOWS, ROOT, stop_embedded_server
+from tests.conftest import FIXTURE_WORKFLOWS, ROOT, stop_embedded_server, wait_until
 from tests.faults.conftest import ACTOR, PER_WORKFLOW, ChaosWorker, connect, drive_to_end, record_figures
 from tests.fixtures.graphs import SLOW_NODE_SECONDS_ENV
 
@@ -52,12 +53,7 @@ def stop_env(fault_env: dict[str, str], monkeypatch: pytest.MonkeyPatch):
     registry.reload()
 
 
-def _wait(what: str, predicate, timeout: float = 60.0):  # noqa: ANN001, ANN202 - a small poll helper
-    deadline = time.monotonic() + timeout
-    while not (result := predicate()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-    return result
+_wait = functools.partial(wait_until, timeout=60.0)
 
 
 def _inside_slow_node(conn: psycopg.Connection, run_ids: list[str], worker: str) -> bool:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import time
+import functools
 
 import psycopg
 import pytest
 
 from core import registry, runs
-from tests.conftest import FIXTURE_WORKFLOWS, WorkerProcess
+from core.enums import RunStatus
+from tests.conftest import FIXTURE_WORKFLOWS, WorkerProcess, wait_for_status
 
 
 @pytest.fixture
@@ -24,11 +25,7 @@ def _drop_jobs(db_url: str, run_id: str) -> int:
         return conn.execute("DELETE FROM procrastinate_jobs WHERE lock = %s", (run_id,)).rowcount
 
 
-def _wait_for(run_id: str, status: str, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while runs.get_run(run_id).status.value != status:
-        assert time.monotonic() < deadline, runs.get_run(run_id).status
-        time.sleep(0.1)
+_wait_for = functools.partial(wait_for_status, timeout=90)
 
 
 def test_lost_jobs_are_requeued_and_decisions_kept(pool, db_url, cli_env, fixture_workflows):
@@ -39,7 +36,7 @@ def test_lost_jobs_are_requeued_and_decisions_kept(pool, db_url, cli_env, fixtur
     assert runs.requeue_orphans(0) == []  # it has a job again
     worker = WorkerProcess(cli_env).start()
     try:
-        _wait_for(run.id, "interrupted")
+        _wait_for(run.id, RunStatus.INTERRUPTED)
     finally:
         worker.stop()
     runs.decide(run.id, "approve", actor="local:x", comment="keep me")
@@ -47,7 +44,7 @@ def test_lost_jobs_are_requeued_and_decisions_kept(pool, db_url, cli_env, fixtur
     assert runs.requeue_orphans(0) == [run.id]
     worker = WorkerProcess(cli_env).start()
     try:
-        _wait_for(run.id, "succeeded")
+        _wait_for(run.id, RunStatus.SUCCEEDED)
     finally:
         worker.stop()
     from core import checkpoints

@@ -11,6 +11,7 @@ touch the job B runs (core/queue.py ``reissue``).
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import time
@@ -20,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from core import registry, runs
-from tests.conftest import FIXTURE_WORKFLOWS
+from tests.conftest import FIXTURE_WORKFLOWS, wait_until
 from tests.faults.conftest import (
     ACTOR,
     ChaosWorker,
@@ -51,12 +52,7 @@ def paused_env(fault_env: dict[str, str], monkeypatch: pytest.MonkeyPatch):
     registry.reload()
 
 
-def _wait(what: str, predicate, timeout: float = 90.0):  # noqa: ANN001, ANN202 - a small poll helper
-    deadline = time.monotonic() + timeout
-    while not (result := predicate()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-    return result
+_wait = functools.partial(wait_until, timeout=90.0)
 
 
 def _run_row(db_url: str, run_id: str) -> dict:
