@@ -10,13 +10,14 @@ branch per ``HumanResponse`` type); the other two are built by
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from deepagents import create_deep_agent
 from langchain.agents import create_agent
 from langchain.agents.middleware import HumanInTheLoopMiddleware
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langgraph.graph import END, START, MessagesState, StateGraph
+from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import interrupt
 
 from tests.apps.fake_model import call, last_human, last_tool, say, scripted, text_of
@@ -125,37 +126,29 @@ def _sql_script(messages: list[BaseMessage]) -> BaseMessage:
     return say(" | ".join(f"{m.name}: {'error' if m.status == 'error' else text_of(m)}" for m in done))
 
 
-# LangChain's HITL docs: write_file allows every decision, execute_sql approve/reject, read_data runs.
-hitl_agent = create_agent(
-    model=scripted(_sql_script),
-    tools=[write_file, execute_sql, read_data],
-    middleware=[
-        HumanInTheLoopMiddleware(
-            interrupt_on={
-                "write_file": True,
-                "execute_sql": {"allowed_decisions": ["approve", "reject"]},
-                "read_data": False,
-            },
-            description_prefix="Tool execution pending approval",
-        ),
-    ],
-)
+def _sql_agent(interrupt_mode: Literal["batched", "per_call"]) -> CompiledStateGraph:
+    """LangChain's HITL docs agent: write_file allows every decision, execute_sql approve/reject,
+    read_data runs unasked; ``interrupt_mode`` "batched" (one HITLRequest) or "per_call"
+    (one ToolApprovalRequest interrupt per gated call)."""
+    return create_agent(
+        model=scripted(_sql_script),
+        tools=[write_file, execute_sql, read_data],
+        middleware=[
+            HumanInTheLoopMiddleware(
+                interrupt_on={
+                    "write_file": True,
+                    "execute_sql": {"allowed_decisions": ["approve", "reject"]},
+                    "read_data": False,
+                },
+                description_prefix="Tool execution pending approval",
+                interrupt_mode=interrupt_mode,
+            ),
+        ],
+    )
 
-# The same agent in the middleware's per_call mode: one ToolApprovalRequest interrupt per gated call.
-hitl_agent_per_call = create_agent(
-    model=scripted(_sql_script),
-    tools=[write_file, execute_sql, read_data],
-    middleware=[
-        HumanInTheLoopMiddleware(
-            interrupt_on={
-                "write_file": True,
-                "execute_sql": {"allowed_decisions": ["approve", "reject"]},
-                "read_data": False,
-            },
-            interrupt_mode="per_call",
-        ),
-    ],
-)
+
+hitl_agent = _sql_agent("batched")
+hitl_agent_per_call = _sql_agent("per_call")
 
 
 # ---------------------------------------------------------------- deepagents
