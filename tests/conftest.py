@@ -3,11 +3,14 @@
 The server runs from a temporary data directory. A template database is
 migrated once; each test that asks for ``db_url`` gets its own copy
 (``CREATE DATABASE ... TEMPLATE``), with ``DATABASE_URL`` pointing at it and
-the process pool reset, so tests never see each other's rows.
+the process pool reset, so tests never see each other's rows. What a file's
+tests share to save process starts (a worker, an app) sits on ``module_db_url``,
+one copy for the file; those tests assert only on their own runs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -65,19 +68,43 @@ def template_url(pg_server_url: str) -> str:
     return url
 
 
-@pytest.fixture
-def db_url(pg_server_url: str, template_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A fresh migrated database for this test; DATABASE_URL points at it."""
+@contextlib.contextmanager
+def fresh_database(pg_server_url: str) -> Iterator[str]:
+    """A copy of the migrated template, dropped afterwards; yields its URL."""
     name = f"t_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(pg_server_url, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
-    url = _with_dbname(pg_server_url, name)
+    try:
+        yield _with_dbname(pg_server_url, name)
+    finally:
+        with psycopg.connect(pg_server_url, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@contextlib.contextmanager
+def pointed_at(url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """DATABASE_URL of this process points at ``url``, with the process pool reset around it."""
     monkeypatch.setenv("DATABASE_URL", url)
     db.close_pool()
-    yield url
-    db.close_pool()
-    with psycopg.connect(pg_server_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    try:
+        yield url
+    finally:
+        db.close_pool()
+
+
+@pytest.fixture
+def db_url(pg_server_url: str, template_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh migrated database for this test; DATABASE_URL points at it."""
+    with fresh_database(pg_server_url) as url, pointed_at(url, monkeypatch):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_db_url(pg_server_url: str, template_url: str) -> Iterator[str]:
+    """One fresh database for a whole test file, for what its tests share (a worker, an app): such
+    tests assert only on their own runs, never on what the database holds overall."""
+    with fresh_database(pg_server_url) as url:
+        yield url
 
 
 @pytest.fixture
@@ -90,9 +117,8 @@ FIXTURE_WORKFLOWS = "tests.fixtures.graphs:APPROVAL"
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
-def cli_env(db_url: str) -> dict[str, str]:
-    """Environment for CLI and worker subprocesses on this test's database."""
+def subprocess_env(db_url: str) -> dict[str, str]:
+    """Environment for CLI and worker subprocesses on ``db_url``."""
     env = dict(os.environ)
     env.update(
         DATABASE_URL=db_url,
@@ -104,23 +130,37 @@ def cli_env(db_url: str) -> dict[str, str]:
     return env
 
 
+@pytest.fixture
+def cli_env(db_url: str) -> dict[str, str]:
+    """Environment for CLI and worker subprocesses on this test's database."""
+    return subprocess_env(db_url)
+
+
 class WorkerProcess:
     """A real ``python -m core worker`` subprocess that tests can kill and restart."""
 
-    def __init__(self, env: dict[str, str], *args: str) -> None:
+    def __init__(self, env: dict[str, str], *args: str, log: Path | None = None) -> None:
         self.env = env
         self.args = args
+        self.log = log  # stderr goes here when given (a long-lived worker would fill an unread pipe)
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> WorkerProcess:
+        stderr = self.log.open("ab") if self.log else subprocess.PIPE
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "core", "worker", *self.args],
             cwd=ROOT,
             env=self.env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=stderr,
         )
+        if self.log:
+            stderr.close()
         return self
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
 
     def kill(self) -> None:
         """SIGKILL: no cleanup, no goodbye, like a lost machine."""

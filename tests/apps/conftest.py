@@ -1,4 +1,8 @@
-"""The apps of :mod:`tests.apps.apps` registered from LGOPS_WORKFLOWS, a worker, a CLI driver."""
+"""The apps of :mod:`tests.apps.apps` registered from LGOPS_WORKFLOWS, a worker, a CLI driver.
+
+A test file's tests share one database and one worker process: each launches its own runs and asserts
+on those runs only (by id), never on what the database holds overall.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import pytest
 
 from tests.apps import hitl_apps, memory_apps, multiagent
 from tests.apps.apps import ENTRIES
-from tests.conftest import WorkerProcess, run_cli
+from tests.conftest import WorkerProcess, pointed_at, run_cli, subprocess_env
 
 
 class Console:
@@ -52,20 +56,45 @@ ENTRIES_OF_TEST_FILE = {
 
 
 @pytest.fixture
-def apps_env(cli_env: dict[str, str], request: pytest.FixtureRequest) -> dict[str, str]:
+def db_url(module_db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The file's database (instead of one per test): each test here reads back only its own runs."""
+    with pointed_at(module_db_url, monkeypatch):
+        yield module_db_url
+
+
+@pytest.fixture(scope="module")
+def apps_env(module_db_url: str, request: pytest.FixtureRequest) -> dict[str, str]:
     test_file = request.module.__name__.rsplit(".", 1)[-1]
     every = ",".join(ENTRIES_OF_TEST_FILE.values())
-    cli_env["LGOPS_WORKFLOWS"] = ENTRIES_OF_TEST_FILE.get(test_file, every)
-    return cli_env
+    env = subprocess_env(module_db_url)
+    env["LGOPS_WORKFLOWS"] = ENTRIES_OF_TEST_FILE.get(test_file, every)
+    return env
 
 
 @pytest.fixture
 def console(apps_env: dict[str, str]) -> Console:
-    return Console(apps_env)
+    return Console(dict(apps_env))
 
 
-@pytest.fixture
-def apps_worker(apps_env: dict[str, str]) -> Iterator[WorkerProcess]:
-    proc = WorkerProcess(apps_env, "--concurrency", "2").start()
+@pytest.fixture(scope="module")
+def apps_worker(
+    apps_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[WorkerProcess]:
+    """One worker for the whole test file: a worker process costs seconds to start (it imports every
+    registered app) and to stop, and runs are independent by id, so the file's tests share it."""
+    log = tmp_path_factory.mktemp("apps-worker") / "worker.log"
+    proc = WorkerProcess(apps_env, "--concurrency", "2", log=log).start()
     yield proc
     proc.stop()
+
+
+@pytest.fixture(autouse=True)
+def _shared_worker_alive(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test that uses the shared worker fails at once, with its log, if an earlier test killed it."""
+    if "apps_worker" not in request.fixturenames:
+        yield
+        return
+    worker: WorkerProcess = request.getfixturevalue("apps_worker")
+    assert worker.alive, f"the shared worker exited: {worker.log.read_text()[-2000:]}"
+    yield
+    assert worker.alive, f"the shared worker exited during the test: {worker.log.read_text()[-2000:]}"

@@ -19,7 +19,10 @@ pytestmark = pytest.mark.usefixtures("apps_worker")
 
 
 def memories(pool) -> list[tuple[str, str, dict]]:
-    """(namespace prefix, key, value) of every item in the console's Postgres store."""
+    """(namespace prefix, key, value) of every item in the console's Postgres store.
+
+    The whole store, though the file's tests share a database: keep this the file's only test.
+    """
     with pool.connection() as conn:
         rows = conn.execute("SELECT prefix, key, value FROM store ORDER BY created_at").fetchall()
     return [(r["prefix"], r["key"], r["value"]) for r in rows]
