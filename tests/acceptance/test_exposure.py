@@ -19,7 +19,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, subprocess_env
 
 
 def _free_port() -> int:
@@ -60,12 +60,17 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.kill()
 
 
-@pytest.fixture
-def default_app(cli_env: dict[str, str], tmp_path: Path) -> Iterator[tuple[subprocess.Popen, int, Path]]:
-    """The app as the README starts it: no address flag, nothing but the repo's config."""
+@pytest.fixture(scope="module")
+def default_app(
+    module_db_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[subprocess.Popen, int, Path]]:
+    """The app as the README starts it: no address flag, nothing but the repo's config.
+
+    Started once for the file: its tests only look at it (its sockets, its start-up output, handshakes).
+    """
     port = _free_port()
-    out = tmp_path / "streamlit.out"
-    proc = _start(cli_env, port, out)
+    out = tmp_path_factory.mktemp("default-app") / "streamlit.out"
+    proc = _start(subprocess_env(module_db_url), port, out)
     _wait_healthy(proc, port, out)
     yield proc, port, out
     _stop(proc)

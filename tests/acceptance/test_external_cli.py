@@ -12,7 +12,7 @@ from langgraph.checkpoint.postgres import PostgresSaver
 from psycopg.rows import dict_row
 
 from examples import agent_inbox
-from tests.conftest import FIXTURE_WORKFLOWS, run_cli
+from tests.conftest import FIXTURE_WORKFLOWS, WorkerProcess, run_cli
 
 TOML = """
 [[workflow]]
@@ -40,12 +40,11 @@ def env(cli_env: dict[str, str], tmp_path) -> dict[str, str]:
 
 
 @pytest.fixture
-def worker_on(env, worker):
-    """The worker fixture, started with the extended environment."""
-    worker.stop()
-    worker.env = env
-    worker.start()
-    yield worker
+def worker_on(env):
+    """A worker started with the extended environment (started once, not restarted from the default one)."""
+    proc = WorkerProcess(env).start()
+    yield proc
+    proc.stop()
 
 
 def _json(result) -> dict | list:

@@ -12,7 +12,7 @@ import time
 import psycopg
 import pytest
 
-from tests.conftest import CLI_ACTOR, WorkerProcess, run_cli
+from tests.conftest import CLI_ACTOR, WorkerProcess, run_cli, wait_until
 from tests.fixtures.chat import ENTRIES
 
 
@@ -105,14 +105,17 @@ def _checkpoints(db_url: str, thread_id: str) -> int:
         ).fetchone()[0]
 
 
-def _wait_status(env, run_id: str, status: str, timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        shown = _json(run_cli(env, "--json", "show", run_id))
-        if shown["run"]["status"] == status:
-            return shown
-        assert time.monotonic() < deadline, shown["run"]
-        time.sleep(0.3)
+def _wait_status(env, db_url: str, run_id: str, status: str, timeout: float = 60) -> dict:
+    """Wait on the runs row (a `show` process per poll would compete with the worker), then show the run."""
+
+    def reached() -> bool:
+        with psycopg.connect(db_url) as conn:
+            return conn.execute("SELECT status FROM runs WHERE id = %s", (run_id,)).fetchone()[0] == status
+
+    wait_until(f"run {run_id} to be {status}", reached, timeout)
+    shown = _json(run_cli(env, "--json", "show", run_id))
+    assert shown["run"]["status"] == status, shown["run"]
+    return shown
 
 
 def test_send_runs_the_second_turn_exactly_once_across_a_worker_kill(env, chat_worker, db_url):
@@ -132,7 +135,7 @@ def test_send_runs_the_second_turn_exactly_once_across_a_worker_kill(env, chat_w
     assert again.returncode == 3 and again.stderr.count("\n") == 1, again.stderr
     assert again.stderr == f"error: run {run['id']} is running; send once it has finished\n"
     chat_worker.start()
-    shown = _wait_status(env, run["id"], "succeeded")
+    shown = _wait_status(env, db_url, run["id"], "succeeded")
     said = [(m["type"], m["content"]) for m in shown["state"]["values"]["messages"]]
     assert said == [
         ("human", "weather in sf"),
