@@ -564,18 +564,49 @@ def sync_first_seen(event_rows: Iterable[Mapping[str, Any]]) -> dict[str, dateti
     return seen
 
 
-def render_sync_bars(points: list[Mapping[str, Any]]) -> None:
-    """Sync points as plain progress bars: the inbox's light view (a chart per item is slow to draw)."""
-    for p in points:
+# The thresholds of SPEC W1: a sync point at 100 % proceeds to the merge; from 75 % it waits for its
+# final branches (a conditional proceed). One colour per level, for the chart and the inbox's bars.
+SYNC_LEVELS = {
+    "completed": ("#16a34a", "green"),
+    "final": ("#f59e0b", "orange"),
+    "waiting": ("#94a3b8", "gray"),
+}
+# st.progress takes no colour: each bar sits in a container keyed by its level, and this rule
+# (static text, no run data) colours the bar's fill inside such containers.
+_SYNC_BAR_CSS = (
+    "<style>"
+    + "".join(
+        f'[class*="st-key-syncbar-{level}-"] [data-testid="stProgressBarTrack"] > div {{ background-color: {hex_}; }}'
+        for level, (hex_, _) in SYNC_LEVELS.items()
+    )
+    + "</style>"
+)
+
+
+def sync_level(progress: float) -> str:
+    """``completed`` at 100 %, ``final`` from 75 %, ``waiting`` below (the keys of ``SYNC_LEVELS``)."""
+    return "completed" if progress >= 1.0 else "final" if progress >= 0.75 else "waiting"
+
+
+def render_sync_bars(points: list[Mapping[str, Any]], key: str = "syncbars") -> None:
+    """Sync points as plain progress bars coloured by threshold: the inbox's light view (a chart per item is slow to draw)."""
+    st.html(_SYNC_BAR_CSS)
+    for i, p in enumerate(points):
         done, required = len(p.get("completed") or []), len(p.get("required") or [])
         remaining, failed = list(p.get("remaining") or []), list(p.get("failed") or [])
-        text = f"{md_escape(str(p.get('name')))} · {done}/{required} done · {md_escape(str(p.get('status') or '?'))}"
+        progress = min(1.0, max(0.0, float(p.get("progress") or 0.0)))
+        level = sync_level(progress)
+        status = md_escape(str(p.get("status") or "?"))
+        text = (
+            f"{md_escape(str(p.get('name')))} · {done}/{required} done · :{SYNC_LEVELS[level][1]}[{status}]"
+        )
         if remaining:
             text += f" · waiting for {md_escape(', '.join(map(str, remaining[:6])))}"
             text += f" (+{len(remaining) - 6})" if len(remaining) > 6 else ""
         if failed:
             text += f" · failed {md_escape(', '.join(map(str, failed[:6])))}"
-        st.progress(min(1.0, max(0.0, float(p.get("progress") or 0.0))), text=text)
+        with st.container(key=f"syncbar-{level}-{key}-{i}"):
+            st.progress(progress, text=text)
 
 
 def render_sync_points(
@@ -613,7 +644,7 @@ def sync_point_figure(points: list[Mapping[str, Any]]) -> go.Figure:
     """Horizontal progress bars, grey / amber from 75 % / green at 100 %, with both thresholds drawn."""
     names = [plot_text(p.get("name")) for p in points]
     progress = [float(p.get("progress") or 0.0) for p in points]
-    colors = ["#16a34a" if v >= 1.0 else "#f59e0b" if v >= 0.75 else "#94a3b8" for v in progress]
+    colors = [SYNC_LEVELS[sync_level(v)][0] for v in progress]
     fig = go.Figure(
         go.Bar(
             x=[v * 100 for v in progress],

@@ -73,6 +73,7 @@ def _render_context(node: str | None, context: dict[str, Any], key: str) -> None
                 for p in points
                 if isinstance(p, dict)
             ],
+            key=key,
         )
     elif "progress" in context:
         st.progress(
