@@ -129,6 +129,23 @@ def duration_text(seconds: float | None) -> str:
     return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
+def elapsed_text(finished: bool, seconds: float | None) -> str:
+    """A run's time for its header: ``took 1.8 s`` once finished, ``open for 3 min 04 s`` until then.
+
+    An interrupted run is not finished: "took" would read as its total.
+    """
+    if seconds is None:
+        return "never started" if finished else "not started yet"
+    return f"took {duration_text(seconds)}" if finished else f"open for {duration_text(seconds)}"
+
+
+def duration_cell(finished: bool, seconds: float | None) -> str:
+    """A run's time in a table: ``1.8 s`` once finished, ``open 3 min 04 s`` until then, ``—`` before it started."""
+    if seconds is None or finished:
+        return duration_text(seconds)
+    return f"open {duration_text(seconds)}"
+
+
 def render_error(exc: BaseException, prefix: str = "") -> None:
     """One line for an operator, never a traceback (plain text: errors quote user input)."""
     text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -40,12 +40,14 @@ st.query_params["run"] = run.id
 
 
 def _header(run: Any) -> None:
-    c1, c2, c3, c4, c5 = st.columns([4, 1.2, 1.6, 1.6, 1.4])
+    # The badge column is wide enough for "outcome: compensated" in one line (it was cut off).
+    c1, c2, c3, c4, c5 = st.columns([3.4, 2, 1.8, 1.4, 1.3])
     c1.markdown(f"**{ui.md_escape(run.workflow_id)}** · `{run.id}`")
     with c2:
         ui.render_status_badge(run.status.value)
         ui.render_outcome_badge(run.outcome)
-    c3.caption(f"created {ui.fmt_time(run.created_at)} · took {ui.duration_text(run.duration_seconds)}")
+    with c3:  # "open for" counts on while the run is not finished (no read: the run as drawn)
+        st.fragment(_times, run_every=None if run.status.finished else REFRESH_SECONDS)(run)
     c4.caption(f"by {ui.md_escape(services.short(run.created_by, 40))}")
     c5.caption(f"attempts {run.attempts} · {run.priority}")
     if run.error:
@@ -61,6 +63,13 @@ def _header(run: Any) -> None:
             "This run is queued but no worker is alive: start one with `python -m core worker`.",
             icon=":material/warning:",
         )
+
+
+def _times(run: Any) -> None:
+    """When the run was created, and how long it took (finished) or has been open (not yet)."""
+    st.caption(
+        f"created {ui.fmt_time(run.created_at)} · {ui.elapsed_text(run.status.finished, run.duration_seconds)}"
+    )
 
 
 def _no_worker() -> bool:

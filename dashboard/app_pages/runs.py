@@ -135,7 +135,7 @@ frame = pd.DataFrame(
             "workflow": r.workflow_id,
             "status": f"{r.status.value} · stalled — will resume" if r.id in stalled else r.status.value,
             "outcome": ui.outcome_label(r.outcome),
-            "duration": ui.duration_text(r.duration_seconds),
+            "duration": ui.duration_cell(r.status.finished, r.duration_seconds),
             "priority": r.priority,
             "created": r.created_at,
             "updated": r.updated_at,
