@@ -211,22 +211,29 @@ def _timer_rerun() -> bool:
     return bool(ctx and ctx.fragment_ids_this_run)
 
 
-def _run_events(run_id: str) -> list[dict[str, Any]]:
-    """The run's events: all of them when the page is drawn, only the new ones on a timer rerun.
+def _run_events(run_id: str, signature: tuple[Any, ...]) -> list[dict[str, Any]]:
+    """The run's events: only those after the last one held, once this run's events are held.
 
-    Events are append-only with increasing ids, so every two seconds the live
-    view asks for those after the last one it holds (``after_id``) instead of
-    re-reading the whole run.
+    Events are append-only with increasing ids, so each poll of the live view
+    (and each rerun of the page, a click or a tab) asks for the events after
+    the last one it holds (``after_id``) instead of re-reading the whole run.
+    The whole run is read again when another run is shown or its signature
+    changed (status, attempts, interrupts: a rollback or a resume).
     """
     held = ss.get("run_detail_events")
-    if _timer_rerun() and held and held["run"] == run_id:
+    if held and held["run"] == run_id and held["signature"] == signature:
         new = services.events(run_id, after_id=held["last_id"])
         if new:
             held["events"] = [*held["events"], *new]
             held["last_id"] = new[-1]["id"]
         return held["events"]
     events = services.events(run_id)
-    ss.run_detail_events = {"run": run_id, "events": events, "last_id": events[-1]["id"] if events else 0}
+    ss.run_detail_events = {
+        "run": run_id,
+        "signature": signature,
+        "events": events,
+        "last_id": events[-1]["id"] if events else 0,
+    }
     return events
 
 
@@ -234,12 +241,13 @@ def _live(run_id: str, drawn: tuple[Any, ...]) -> None:
     """The run's tabs, redrawn every few seconds until it finishes (the page's live fragment)."""
     try:
         run = services.get_run(run_id)
-        events = _run_events(run_id)
         pending = _pending(run)
+        signature = _signature(run, pending)
+        events = _run_events(run_id, signature)
     except services.LgopsError as exc:
         ui.render_error(exc)
         return
-    if _signature(run, pending) != drawn and _timer_rerun():
+    if signature != drawn and _timer_rerun():
         st.rerun(scope="app")  # new interrupts, or finished: the full page redraws
 
     spec = services.workflow_or_none(run.workflow_id)
