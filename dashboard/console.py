@@ -32,14 +32,21 @@ st.set_page_config(
 )
 
 
-# The default page is served at "/", so its own url_path never routes: "/runs" is a hidden
-# page that forwards there with the link's query parameters (filters survive the hop).
-RUNS = st.Page(PAGES / "runs.py", title="Runs", icon=":material/list:", url_path="home", default=True)
+# The default page is served at "/" and only there: Streamlit routes no pathname to it (its
+# url_path is ""), so "/home" showed "Page not found". Old and obvious names of the runs page
+# are hidden pages that forward to it with the link's query parameters (filters survive the hop):
+# "/runs" (its url_path before it became the default) and "/home".
+RUNS = st.Page(PAGES / "runs.py", title="Runs", icon=":material/list:", url_path="", default=True)
+RUNS_ALIASES = ("runs", "home")
 
 
 def _runs_alias() -> None:
-    """``/runs``: the runs page, with the filters the link carries."""
+    """``/runs``, ``/home``: the runs page, with the filters the link carries."""
     st.switch_page(RUNS, query_params=st.query_params.to_dict())
+
+
+def _aliases() -> list:
+    return [st.Page(_runs_alias, title="Runs", url_path=name, visibility="hidden") for name in RUNS_ALIASES]
 
 
 def _pages(admin: bool) -> dict[str, list]:
@@ -69,7 +76,7 @@ def _pages(admin: bool) -> dict[str, list]:
                 PAGES / "threads.py", title="Threads", icon=":material/account_tree:", url_path="threads"
             ),
             st.Page(PAGES / "audit.py", title="Audit log", icon=":material/fact_check:", url_path="audit"),
-            st.Page(_runs_alias, title="Runs", url_path="runs", visibility="hidden"),
+            *_aliases(),
         ],
     }
     if admin:
