@@ -105,6 +105,12 @@ def _duration(seconds: float | None) -> str:
     return f"{minutes // 60} h {minutes % 60:02d} m"
 
 
+def _run_duration(run: Any) -> str:
+    """How long a run took, or ``open 3 m 04 s`` while it has not finished (an interrupted run is still open)."""
+    took = _duration(run.duration_seconds)
+    return took if run.status.finished or run.duration_seconds is None else f"open {took}"
+
+
 def _waited_text(run: Any) -> str:
     """``<id> <status>`` and, once finished, ``<outcome>``."""
     return " ".join(str(v) for v in (run.id, run.status.value, run.outcome) if v)
@@ -114,7 +120,7 @@ def _run_line(run: Any) -> str:
     when = run.created_at.strftime("%Y-%m-%d %H:%M:%S")
     return (
         f"{run.id}  {run.status.value:<11}  {run.outcome or '-':<11}  {run.workflow_id:<20}  {when}"
-        f"  {_duration(run.duration_seconds):>9}"
+        f"  {_run_duration(run):>14}"
     )
 
 
@@ -220,7 +226,7 @@ def cmd_show(args: argparse.Namespace) -> int:
             out.append(f"thread: {run.thread_id} (attached)")
         if run.outcome:
             out.append(f"outcome: {run.outcome} (status {run.status.value})")
-        out.append(f"duration: {_duration(run.duration_seconds)}")
+        out.append(f"duration: {_run_duration(run)}")
         if run.error:
             out.append(f"error: {run.error}")
         if run.context is not None:
