@@ -26,10 +26,10 @@ COLUMNS = (
     "status",
     "outcome",
     "duration",
+    "error",  # before who and when: on call, why a run failed matters first (visible at 1440 px)
     "created",
     "priority",
     "by",
-    "error",
     "updated",
 )
 

@@ -65,7 +65,9 @@ def test_a_hand_edited_runs_link_is_ignored_not_an_error(open_page) -> None:
 def test_runs_table_shows_the_open_link_first(open_page) -> None:
     run = runs.launch("approval_fixture", {}, actor=ACTOR)
     at = open_page("runs")
-    assert list(at.dataframe[0].proto.column_order)[:2] == ["open", "run"]
+    order = list(at.dataframe[0].proto.column_order)
+    assert order[:2] == ["open", "run"]
+    assert order.index("error") < order.index("created")  # why it failed before who and when
     assert at.dataframe[0].value.set_index("run").loc[run.id, "open"] == f"run?run={run.id}"
 
 
