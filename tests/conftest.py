@@ -26,7 +26,7 @@ from typing import TypeVar
 import psycopg
 import pytest
 
-from core import db, runs
+from core import db, registry, runs
 from core.config import os_identity
 from core.enums import RunStatus
 
@@ -114,6 +114,17 @@ def pool(db_url: str):
 
 
 FIXTURE_WORKFLOWS = "tests.fixtures.graphs:APPROVAL"
+
+
+@pytest.fixture
+def fixture_workflows(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """This process registers the test fixtures' workflows too (as the app and the worker do)."""
+    monkeypatch.setenv("LGOPS_WORKFLOWS", FIXTURE_WORKFLOWS)
+    registry._registry.cache_clear()
+    yield
+    registry._registry.cache_clear()
+
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

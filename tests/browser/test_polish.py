@@ -13,23 +13,12 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-import pytest
-
-from core import registry, runs
+from core import runs
 from core.runs import RunStatus
 from tests.browser.test_console import _settle
-from tests.conftest import FIXTURE_WORKFLOWS, wait_for_status
+from tests.conftest import wait_for_status
 
 SHOTS = Path("/tmp/lgops_polish_shots")
-
-
-@pytest.fixture
-def fixture_workflows(monkeypatch: pytest.MonkeyPatch):
-    """This process launches the approval fixture too (the app and the worker have it)."""
-    monkeypatch.setenv("LGOPS_WORKFLOWS", FIXTURE_WORKFLOWS)
-    registry._registry.cache_clear()
-    yield
-    registry._registry.cache_clear()
 
 
 def _shot(page, name: str) -> None:

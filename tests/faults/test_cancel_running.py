@@ -13,29 +13,12 @@ from __future__ import annotations
 import time
 
 import psycopg
-import pytest
 
-from core import registry, runs
-from tests.conftest import FIXTURE_WORKFLOWS
+from core import runs
+from tests.conftest import wait_until
 
 ME = "local:canceller"
 STEPS, STEP_SECONDS = 30, 0.3
-
-
-@pytest.fixture
-def fixture_workflows(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("LGOPS_WORKFLOWS", FIXTURE_WORKFLOWS)
-    registry._registry.cache_clear()
-    yield
-    registry._registry.cache_clear()
-
-
-def _wait(what: str, predicate, timeout: float = 60.0):  # noqa: ANN001, ANN202 - a small poll helper
-    deadline = time.monotonic() + timeout
-    while not (result := predicate()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-    return result
 
 
 def _counted(db_url: str, run_id: str) -> int:
@@ -53,15 +36,17 @@ def _jobs(db_url: str, run_id: str) -> list[str]:
 
 def test_cancel_aborts_the_running_step(db_url, pool, worker, fixture_workflows) -> None:
     run = runs.launch("approval_fixture", {"steps": STEPS, "step_seconds": STEP_SECONDS}, actor=ME)
-    _wait("the gate", lambda: runs.get_run(run.id).status.value == "interrupted")
+    wait_until("the gate", lambda: runs.get_run(run.id).status.value == "interrupted", timeout=60)
     runs.decide(run.id, "approve", actor=ME)
-    _wait("two counts", lambda: _counted(db_url, run.id) >= 2)
+    wait_until("two counts", lambda: _counted(db_url, run.id) >= 2, timeout=60)
 
     counted_at_cancel = _counted(db_url, run.id)
     assert runs.cancel(run.id, actor=ME, reason="enough").status.value == "cancelled"
     # Promptly: the worker hears of the abort at once (NOTIFY), not after the step.
-    _wait("the job aborted", lambda: _jobs(db_url, run.id)[-1:] == ["aborted"], timeout=5)
-    _wait("the cancelled event", lambda: any(e.kind == "cancelled" for e in runs.events(run.id)), timeout=5)
+    wait_until("the job aborted", lambda: _jobs(db_url, run.id)[-1:] == ["aborted"], timeout=5)
+    wait_until(
+        "the cancelled event", lambda: any(e.kind == "cancelled" for e in runs.events(run.id)), timeout=5
+    )
 
     time.sleep(4 * STEP_SECONDS)  # room for several more counts, had the step gone on
     counted = _counted(db_url, run.id)

@@ -6,22 +6,12 @@ import functools
 import threading
 import time
 
-import pytest
-
-from core import health, registry, runs
+from core import health, runs
 from core.enums import RunStatus
 from core.errors import Conflict
-from tests.conftest import FIXTURE_WORKFLOWS, WorkerProcess, wait_for_status
+from tests.conftest import WorkerProcess, wait_for_status
 
 RACERS = 8
-
-
-@pytest.fixture
-def fixture_workflows(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("LGOPS_WORKFLOWS", FIXTURE_WORKFLOWS)
-    registry._registry.cache_clear()
-    yield
-    registry._registry.cache_clear()
 
 
 _wait_for = functools.partial(wait_for_status, timeout=120)

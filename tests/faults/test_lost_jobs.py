@@ -5,19 +5,10 @@ from __future__ import annotations
 import functools
 
 import psycopg
-import pytest
 
-from core import registry, runs
+from core import runs
 from core.enums import RunStatus
-from tests.conftest import FIXTURE_WORKFLOWS, WorkerProcess, wait_for_status
-
-
-@pytest.fixture
-def fixture_workflows(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("LGOPS_WORKFLOWS", FIXTURE_WORKFLOWS)
-    registry._registry.cache_clear()
-    yield
-    registry._registry.cache_clear()
+from tests.conftest import WorkerProcess, wait_for_status
 
 
 def _drop_jobs(db_url: str, run_id: str) -> int:

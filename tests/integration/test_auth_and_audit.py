@@ -9,17 +9,9 @@ import pwd
 import psycopg
 import pytest
 
-from core import auth, registry, runs
+from core import auth, runs
 from core.errors import Forbidden
-from tests.conftest import CLI_ACTOR, FIXTURE_WORKFLOWS, run_cli
-
-
-@pytest.fixture
-def fixture_workflows(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("LGOPS_WORKFLOWS", FIXTURE_WORKFLOWS)
-    registry._registry.cache_clear()
-    yield
-    registry._registry.cache_clear()
+from tests.conftest import CLI_ACTOR, run_cli
 
 
 def test_roles_gate_actions_in_core(pool, fixture_workflows):

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core import checkpoints, registry, runs
+from core import checkpoints, runs
 from core.errors import BadInput, Conflict, LgopsError, NotFound
-from tests.conftest import FIXTURE_WORKFLOWS, run_cli
+from tests.conftest import run_cli
 
 NASTY = [
     "'; DROP TABLE runs; --",
@@ -34,14 +34,6 @@ json_values = st.recursive(
     max_leaves=12,
 )
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-
-
-@pytest.fixture
-def fixture_workflows(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("LGOPS_WORKFLOWS", FIXTURE_WORKFLOWS)
-    registry._registry.cache_clear()
-    yield
-    registry._registry.cache_clear()
 
 
 def _table_counts(db_url: str) -> tuple[int, ...]:
